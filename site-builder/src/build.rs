@@ -1,0 +1,703 @@
+//! The build: content -> checked, rendered pages -> `dist/`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use minijinja::{Environment, Value, context};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::content::{Article, Content, Dates};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::links::{LinkTable, SERVICE_PREFIXES, article_url, category_url, home_url};
+use crate::markdown::{self, Rendered, TocEntry};
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub content_dir: PathBuf,
+    pub out_dir: PathBuf,
+    pub dates: Dates,
+    /// Adds the live-reload script (for `serve`).
+    pub live_reload: bool,
+    /// Prints progress on long builds.
+    pub progress: bool,
+}
+
+impl BuildOptions {
+    pub fn new(content_dir: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Self {
+        Self { content_dir: content_dir.into(), out_dir: out_dir.into(), dates: Dates::Git, live_reload: false, progress: false }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    pub articles: usize,
+    pub pages: usize,
+    pub redirects: usize,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("the content has {n} problem(s):\n{0}", n = .0.len())]
+    Content(Diagnostics),
+    #[error("template error: {0}")]
+    Template(String),
+    #[error("cannot write {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io { path: path.to_path_buf(), source }
+}
+
+/// The content, fully rendered and checked in memory.
+#[derive(Debug)]
+pub struct Prepared {
+    pub content: Content,
+    /// One per article (drafts included), same order as `content.articles`.
+    pub rendered: Vec<Rendered>,
+    /// Category intros, same order as `content.categories`.
+    pub intros: Vec<Rendered>,
+}
+
+/// Loads, renders and checks everything. Every problem is in the returned diagnostics; the
+/// content is returned when it could be loaded at all.
+pub fn prepare(content_dir: &Path, dates: Dates) -> (Option<Prepared>, Diagnostics) {
+    let (content, mut diags) = match Content::load(content_dir, dates) {
+        Ok(x) => x,
+        Err(d) => return (None, d),
+    };
+    let (rendered, intros) = {
+        let links = LinkTable::new(&content);
+        let rendered: Vec<Rendered> = content.articles.par_iter().map(|a| markdown::render(&a.source, &links)).collect();
+        let intros: Vec<Rendered> = content.categories.par_iter().map(|c| markdown::render(&c.source, &links)).collect();
+        (rendered, intros)
+    };
+    for (i, r) in rendered.iter().chain(intros.iter()).enumerate() {
+        diags.extend(r.diags.clone());
+        let source = if i < content.articles.len() {
+            &content.articles[i].source
+        } else {
+            &content.categories[i - content.articles.len()].source
+        };
+        for a in &r.anchor_refs {
+            if !rendered[a.target].ids.contains(&a.anchor) {
+                let target = &content.articles[a.target];
+                diags.push(source.diag(
+                    a.line,
+                    format!("broken link: `{}` has no heading with anchor `#{}`", target.source.display.display(), a.anchor),
+                ));
+            }
+        }
+    }
+    diags.extend(check_aliases(&content));
+    diags.extend(check_templates(content_dir));
+    diags.sort();
+    (Some(Prepared { content, rendered, intros }), diags)
+}
+
+/// Validates content without writing anything: the diagnostics `check` prints.
+pub fn check(content_dir: &Path) -> Diagnostics {
+    prepare(content_dir, Dates::Mtime).1
+}
+
+fn check_aliases(content: &Content) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let mut taken: HashMap<String, &Article> = HashMap::new();
+    for a in content.articles.iter().filter(|a| !a.meta.draft) {
+        taken.insert(article_url(&a.lang, &a.category, &a.slug), a);
+    }
+    let categories: HashSet<String> = content.categories.iter().map(|c| category_url(&c.lang, &c.slug)).collect();
+    for a in content.articles.iter().filter(|a| !a.meta.draft) {
+        for alias in &a.meta.aliases {
+            let line = a.source.front_matter_line(&format!("\"{alias}\""));
+            if !alias.starts_with('/') || !alias.ends_with('/') || alias.contains("..") || alias.contains("//") {
+                diags.push(a.source.diag(line, format!("alias `{alias}` must be a path that starts and ends with `/`")));
+                continue;
+            }
+            if alias == "/"
+                || alias.starts_with("/static/")
+                || SERVICE_PREFIXES.iter().any(|p| alias.starts_with(p.trim_end_matches('/')))
+                || content.config.language_codes().any(|l| *alias == home_url(l))
+            {
+                diags.push(a.source.diag(line, format!("alias `{alias}` is a reserved address")));
+                continue;
+            }
+            if categories.contains(alias) {
+                diags.push(a.source.diag(line, format!("alias `{alias}` collides with a category page")));
+                continue;
+            }
+            match taken.get(alias.as_str()) {
+                Some(other) if std::ptr::eq(*other, a) => {
+                    diags.push(a.source.diag(line, format!("alias `{alias}` is the article's own address")));
+                }
+                Some(other) => diags.push(a.source.diag(
+                    line,
+                    format!("alias `{alias}` collides with {}", other.source.display.display()),
+                )),
+                None => {
+                    taken.insert(alias.clone(), a);
+                }
+            }
+        }
+    }
+    diags
+}
+
+const TEMPLATES: &[&str] = &["base.html", "contact.html", "home.html", "category.html", "article.html", "404.html", "redirect.html"];
+
+fn template_env(content_dir: &Path) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_loader(minijinja::path_loader(content_dir.join("templates")));
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    // Escape what HTML needs escaped, and leave `/` alone so URLs stay readable.
+    env.set_formatter(|out, state, value| {
+        match (state.auto_escape(), value.as_str()) {
+            (minijinja::AutoEscape::Html, Some(s)) if !value.is_safe() => out.write_str(&escape_html(s))?,
+            _ => minijinja::escape_formatter(out, state, value)?,
+        }
+        Ok(())
+    });
+    env
+}
+
+/// Escapes text for HTML content and quoted attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn check_templates(content_dir: &Path) -> Diagnostics {
+    let env = template_env(content_dir);
+    let mut diags = Diagnostics::default();
+    for name in TEMPLATES {
+        if let Err(e) = env.get_template(name) {
+            let file = content_dir.join("templates").join(name);
+            diags.push(Diagnostic::new(file, e.line().unwrap_or(0), format!("template error: {}", e.detail().unwrap_or(&e.to_string()))));
+        }
+    }
+    diags
+}
+
+/// Builds the site into `opts.out_dir`. Refuses to build content with problems.
+pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let start = Instant::now();
+    let (prepared, diags) = prepare(&opts.content_dir, opts.dates);
+    if !diags.is_empty() {
+        return Err(BuildError::Content(diags));
+    }
+    let Some(p) = prepared else { return Err(BuildError::Content(diags)) };
+    if opts.progress {
+        eprintln!("checked {} files in {:.0?}", p.content.articles.len() + p.content.categories.len(), start.elapsed());
+    }
+    // Write next to the output and swap at the end, so a server never sees half a site.
+    let tmp = sibling(&opts.out_dir, "tmp");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
+    }
+    let site = Site::new(&p, opts);
+    let pages = site.pages();
+    let total = pages.len();
+    let env = template_env(&opts.content_dir);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    pages.par_iter().try_for_each(|page| -> Result<(), BuildError> {
+        let html = site.render(&env, page)?;
+        write_file(&tmp, &page.path, html.as_bytes())?;
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if opts.progress && total >= 2000 && n % 2000 == 0 {
+            eprintln!("rendered {n}/{total} pages");
+        }
+        Ok(())
+    })?;
+    write_file(&tmp, "sitemap.xml", site.sitemap().as_bytes())?;
+    write_file(&tmp, "robots.txt", site.robots().as_bytes())?;
+    copy_dir(&opts.content_dir.join("static"), &tmp.join("static"))?;
+    swap_into_place(&tmp, &opts.out_dir)?;
+    Ok(BuildReport {
+        articles: site.published.len(),
+        pages: total,
+        redirects: pages.iter().filter(|p| matches!(p.kind, PageKind::Redirect { .. })).count(),
+        elapsed: start.elapsed(),
+    })
+}
+
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "dist".into());
+    dir.with_file_name(format!(".{name}.{suffix}"))
+}
+
+fn swap_into_place(tmp: &Path, out: &Path) -> Result<(), BuildError> {
+    let old = sibling(out, "old");
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(io_err(&old))?;
+    }
+    if out.exists() {
+        std::fs::rename(out, &old).map_err(io_err(out))?;
+    }
+    std::fs::rename(tmp, out).map_err(io_err(out))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(io_err(&old))?;
+    }
+    Ok(())
+}
+
+fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<(), BuildError> {
+    let path = root.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+    }
+    std::fs::write(&path, bytes).map_err(io_err(&path))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), BuildError> {
+    let Ok(entries) = std::fs::read_dir(from) else { return Ok(()) };
+    std::fs::create_dir_all(to).map_err(io_err(to))?;
+    for entry in entries.flatten() {
+        let src = entry.path();
+        let dst = to.join(entry.file_name());
+        if src.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).map_err(io_err(&src))?;
+        }
+    }
+    Ok(())
+}
+
+/// FNV-1a: a stable, dependency-free fingerprint for cache-busting asset URLs.
+fn fingerprint(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{:08x}", h as u32)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The site model: which pages exist and what their templates get.
+
+#[derive(Debug)]
+enum PageKind {
+    Home { lang: String },
+    Category { index: usize },
+    Article { index: usize },
+    NotFound,
+    Redirect { to: String },
+}
+
+#[derive(Debug)]
+struct Page {
+    /// Output path relative to the output dir.
+    path: String,
+    kind: PageKind,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct LinkCtx {
+    title: String,
+    url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct LangLink {
+    code: String,
+    name: String,
+    url: String,
+    current: bool,
+}
+
+struct Site<'a> {
+    p: &'a Prepared,
+    opts: &'a BuildOptions,
+    /// Indices of published (non-draft) articles.
+    published: Vec<usize>,
+    /// `category/slug` -> lang -> article index.
+    translations: HashMap<String, BTreeMap<String, usize>>,
+    /// (lang, category) -> published article indices in reading order.
+    by_category: HashMap<(String, String), Vec<usize>>,
+    related: HashMap<usize, Vec<usize>>,
+    shared: HashMap<String, Value>,
+    asset_version: String,
+}
+
+impl<'a> Site<'a> {
+    fn new(p: &'a Prepared, opts: &'a BuildOptions) -> Self {
+        let c = &p.content;
+        let published: Vec<usize> = (0..c.articles.len()).filter(|&i| !c.articles[i].meta.draft).collect();
+        let mut translations: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
+        let mut by_category: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for &i in &published {
+            let a = &c.articles[i];
+            translations.entry(a.key()).or_default().insert(a.lang.clone(), i);
+            by_category.entry((a.lang.clone(), a.category.clone())).or_default().push(i);
+        }
+        let related = related_articles(c, &published, &by_category);
+        let mut version_input = Vec::new();
+        for f in ["css/site.css", "js/site.js"] {
+            version_input.extend(std::fs::read(opts.content_dir.join("static").join(f)).unwrap_or_default());
+        }
+        let mut site = Site {
+            p,
+            opts,
+            published,
+            translations,
+            by_category,
+            related,
+            shared: HashMap::new(),
+            asset_version: fingerprint(&version_input),
+        };
+        for lang in c.config.language_codes() {
+            let v = site.shared_context(lang);
+            site.shared.insert(lang.to_owned(), v);
+        }
+        site
+    }
+
+    fn pages(&self) -> Vec<Page> {
+        let c = &self.p.content;
+        let mut pages = Vec::new();
+        let default = &c.config.site.default_language;
+        pages.push(Page { path: "index.html".into(), kind: PageKind::Home { lang: default.clone() } });
+        pages.push(Page { path: "404.html".into(), kind: PageKind::NotFound });
+        for lang in c.config.language_codes() {
+            pages.push(Page { path: format!("{lang}/index.html"), kind: PageKind::Home { lang: lang.to_owned() } });
+        }
+        for (i, cat) in c.categories.iter().enumerate() {
+            pages.push(Page { path: format!("{}/{}/index.html", cat.lang, cat.slug), kind: PageKind::Category { index: i } });
+        }
+        for &i in &self.published {
+            let a = &c.articles[i];
+            pages.push(Page { path: format!("{}/{}/{}/index.html", a.lang, a.category, a.slug), kind: PageKind::Article { index: i } });
+            for alias in &a.meta.aliases {
+                pages.push(Page {
+                    path: format!("{}index.html", alias.trim_start_matches('/')),
+                    kind: PageKind::Redirect { to: article_url(&a.lang, &a.category, &a.slug) },
+                });
+            }
+        }
+        pages
+    }
+
+    fn t(&self, lang: &str) -> &BTreeMap<String, String> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        self.p.content.strings.get(lang).unwrap_or(&EMPTY)
+    }
+
+    /// What every page of a language shares: site, strings, navigation.
+    fn shared_context(&self, lang: &str) -> Value {
+        let c = &self.p.content;
+        let s = &c.config.site;
+        let nav: Vec<LinkCtx> = c
+            .categories
+            .iter()
+            .filter(|cat| cat.lang == lang)
+            .map(|cat| LinkCtx { title: cat.title.clone(), url: category_url(lang, &cat.slug), description: cat.description.clone() })
+            .collect();
+        context! {
+            site => context! {
+                name => s.name, company => s.company, base_url => s.base_url.trim_end_matches('/'),
+                support_email => s.support_email, phone => s.phone,
+            },
+            lang => lang,
+            home_url => home_url(lang),
+            t => self.t(lang),
+            nav => nav,
+            asset_version => self.asset_version,
+            live_reload => self.opts.live_reload,
+        }
+    }
+
+    fn article_link(&self, i: usize) -> LinkCtx {
+        let a = &self.p.content.articles[i];
+        LinkCtx { title: a.title.clone(), url: article_url(&a.lang, &a.category, &a.slug), description: a.meta.description.clone() }
+    }
+
+    /// Links to the same page in every language that has it.
+    fn languages(&self, lang: &str, urls: &BTreeMap<String, String>) -> Vec<LangLink> {
+        self.p
+            .content
+            .config
+            .languages
+            .iter()
+            .filter_map(|l| {
+                urls.get(&l.code).map(|u| LangLink { code: l.code.clone(), name: l.name.clone(), url: u.clone(), current: l.code == lang })
+            })
+            .collect()
+    }
+
+    fn render(&self, env: &Environment<'_>, page: &Page) -> Result<String, BuildError> {
+        let c = &self.p.content;
+        let default = c.config.site.default_language.clone();
+        let (template, lang, ctx) = match &page.kind {
+            PageKind::Home { lang } => {
+                let urls = c.config.language_codes().map(|l| (l.to_owned(), home_url(l))).collect();
+                let categories: Vec<Value> = c
+                    .categories
+                    .iter()
+                    .filter(|cat| &cat.lang == lang)
+                    .map(|cat| {
+                        let list = self.by_category.get(&(lang.clone(), cat.slug.clone()));
+                        let top: Vec<LinkCtx> = list.into_iter().flatten().take(4).map(|&i| self.article_link(i)).collect();
+                        context! {
+                            title => cat.title, url => category_url(lang, &cat.slug), description => cat.description,
+                            count => list.map_or(0, Vec::len), top => top,
+                        }
+                    })
+                    .collect();
+                let ctx = context! {
+                    page => context! {
+                        kind => "home", title => self.t(lang).get("home_title"), description => self.t(lang).get("home_intro"),
+                        url => home_url(lang), languages => self.languages(lang, &urls), breadcrumbs => Vec::<LinkCtx>::new(),
+                    },
+                    categories => categories,
+                    popular => self.popular(lang),
+                };
+                ("home.html", lang.clone(), ctx)
+            }
+            PageKind::Category { index } => {
+                let cat = &c.categories[*index];
+                let urls = c
+                    .categories
+                    .iter()
+                    .filter(|x| x.slug == cat.slug)
+                    .map(|x| (x.lang.clone(), category_url(&x.lang, &x.slug)))
+                    .collect();
+                let articles: Vec<LinkCtx> = self
+                    .by_category
+                    .get(&(cat.lang.clone(), cat.slug.clone()))
+                    .into_iter()
+                    .flatten()
+                    .map(|&i| self.article_link(i))
+                    .collect();
+                let ctx = context! {
+                    page => context! {
+                        kind => "category", title => cat.title, description => cat.description,
+                        url => category_url(&cat.lang, &cat.slug), languages => self.languages(&cat.lang, &urls),
+                        breadcrumbs => vec![LinkCtx { title: self.t(&cat.lang).get("tab_solutions").cloned().unwrap_or_default(), url: home_url(&cat.lang), description: None }],
+                    },
+                    intro => Value::from_safe_string(self.p.intros[*index].html.clone()),
+                    articles => articles,
+                };
+                ("category.html", cat.lang.clone(), ctx)
+            }
+            PageKind::Article { index } => {
+                let a = &c.articles[*index];
+                let r = &self.p.rendered[*index];
+                ("article.html", a.lang.clone(), self.article_context(*index, a, r))
+            }
+            PageKind::NotFound => {
+                let ctx = context! {
+                    page => context! {
+                        kind => "404", title => self.t(&default).get("not_found_title"), description => "",
+                        url => "/404.html", languages => Vec::<LangLink>::new(), breadcrumbs => Vec::<LinkCtx>::new(),
+                    },
+                    popular => self.popular(&default),
+                };
+                ("404.html", default, ctx)
+            }
+            PageKind::Redirect { to } => {
+                let ctx = context! {
+                    page => context! {
+                        kind => "redirect", title => self.t(&default).get("redirect_title"), description => "",
+                        url => to, languages => Vec::<LangLink>::new(), breadcrumbs => Vec::<LinkCtx>::new(),
+                    },
+                    target => to,
+                };
+                ("redirect.html", default, ctx)
+            }
+        };
+        let shared = self.shared.get(&lang).cloned().unwrap_or_default();
+        let tmpl = env.get_template(template).map_err(|e| BuildError::Template(format!("{e:#}")))?;
+        tmpl.render(context! { ..ctx, ..shared }).map_err(|e| BuildError::Template(format!("{template}: {e:#}")))
+    }
+
+    fn article_context(&self, index: usize, a: &Article, r: &Rendered) -> Value {
+        let c = &self.p.content;
+        let siblings = self.by_category.get(&(a.lang.clone(), a.category.clone())).map(Vec::as_slice).unwrap_or(&[]);
+        let pos = siblings.iter().position(|&i| i == index);
+        let prev = pos.and_then(|p| p.checked_sub(1)).map(|p| self.article_link(siblings[p]));
+        let next = pos.and_then(|p| siblings.get(p + 1)).map(|&i| self.article_link(i));
+        let urls: BTreeMap<String, String> = self
+            .translations
+            .get(&a.key())
+            .into_iter()
+            .flatten()
+            .map(|(l, &i)| (l.clone(), self.article_link(i).url))
+            .collect();
+        let category = c.categories.iter().find(|x| x.lang == a.lang && x.slug == a.category);
+        let category_link = LinkCtx {
+            title: category.map(|x| x.title.clone()).unwrap_or_default(),
+            url: category_url(&a.lang, &a.category),
+            description: None,
+        };
+        let toc: &[TocEntry] = if r.toc.iter().filter(|t| t.level == 2).count() >= 3 { &r.toc } else { &[] };
+        let edit_url = c.config.site.edit_url.as_ref().map(|base| format!("{base}{}", a.source.rel));
+        let related: Vec<LinkCtx> = self.related.get(&index).into_iter().flatten().map(|&i| self.article_link(i)).collect();
+        let words = r.text.split_whitespace().count();
+        context! {
+            page => context! {
+                kind => "article", title => a.title,
+                description => a.meta.description.clone().unwrap_or_else(|| summary(&r.text, 160)),
+                url => article_url(&a.lang, &a.category, &a.slug), languages => self.languages(&a.lang, &urls),
+                breadcrumbs => vec![
+                    LinkCtx { title: self.t(&a.lang).get("tab_solutions").cloned().unwrap_or_default(), url: home_url(&a.lang), description: None },
+                    category_link.clone(),
+                ],
+            },
+            article => context! {
+                body => Value::from_safe_string(r.html.clone()),
+                toc => toc,
+                updated => a.source.updated.map(|d| format_date(&a.lang, d)),
+                updated_iso => a.source.updated.map(|d| d.to_string()),
+                edit_url => edit_url,
+                prev => prev, next => next, related => related, tags => a.meta.tags,
+                category => category_link,
+                reading_minutes => words.div_ceil(200).max(1),
+            },
+        }
+    }
+
+    fn popular(&self, lang: &str) -> Vec<LinkCtx> {
+        let c = &self.p.content;
+        let mut picked: Vec<usize> = c
+            .config
+            .site
+            .popular
+            .iter()
+            .filter_map(|key| self.translations.get(key).and_then(|m| m.get(lang)).copied())
+            .collect();
+        // Top up with the first article of each category.
+        for cat in c.categories.iter().filter(|x| x.lang == lang) {
+            if picked.len() >= 6 {
+                break;
+            }
+            if let Some(&first) = self.by_category.get(&(lang.to_owned(), cat.slug.clone())).and_then(|v| v.first())
+                && !picked.contains(&first)
+            {
+                picked.push(first);
+            }
+        }
+        picked.into_iter().take(6).map(|i| self.article_link(i)).collect()
+    }
+
+    fn sitemap(&self) -> String {
+        let c = &self.p.content;
+        let base = c.config.site.base_url.trim_end_matches('/');
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
+        );
+        for lang in c.config.language_codes() {
+            let _ = writeln!(xml, "  <url><loc>{base}{}</loc></url>", home_url(lang));
+        }
+        for cat in &c.categories {
+            let _ = writeln!(xml, "  <url><loc>{base}{}</loc></url>", category_url(&cat.lang, &cat.slug));
+        }
+        for &i in &self.published {
+            let a = &c.articles[i];
+            let _ = write!(xml, "  <url><loc>{base}{}</loc>", article_url(&a.lang, &a.category, &a.slug));
+            if let Some(d) = a.source.updated {
+                let _ = write!(xml, "<lastmod>{d}</lastmod>");
+            }
+            if let Some(langs) = self.translations.get(&a.key()).filter(|m| m.len() > 1) {
+                for (l, &j) in langs {
+                    let _ = write!(xml, "<xhtml:link rel=\"alternate\" hreflang=\"{l}\" href=\"{base}{}\"/>", self.article_link(j).url);
+                }
+            }
+            xml.push_str("</url>\n");
+        }
+        xml.push_str("</urlset>\n");
+        xml
+    }
+
+    fn robots(&self) -> String {
+        let base = self.p.content.config.site.base_url.trim_end_matches('/');
+        let mut s = String::from("User-agent: *\n");
+        for p in ["/portal", "/agent", "/login", "/invite/", "/password/", "/evaluate/", "/api/"] {
+            let _ = writeln!(s, "Disallow: {p}");
+        }
+        let _ = writeln!(s, "\nSitemap: {base}/sitemap.xml");
+        s
+    }
+}
+
+/// Related articles: shared tags weigh most, the same category a little; the same language only.
+fn related_articles(
+    c: &Content,
+    published: &[usize],
+    by_category: &HashMap<(String, String), Vec<usize>>,
+) -> HashMap<usize, Vec<usize>> {
+    // A very common tag says little and would make this quadratic: look at 200 per tag at most.
+    const PER_TAG: usize = 200;
+    let mut by_tag: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for &i in published {
+        let a = &c.articles[i];
+        for t in &a.meta.tags {
+            let list = by_tag.entry((a.lang.as_str(), t.as_str())).or_default();
+            if list.len() < PER_TAG {
+                list.push(i);
+            }
+        }
+    }
+    published
+        .par_iter()
+        .map(|&i| {
+            let a = &c.articles[i];
+            let mut score: HashMap<usize, u32> = HashMap::new();
+            for t in &a.meta.tags {
+                for &j in by_tag.get(&(a.lang.as_str(), t.as_str())).into_iter().flatten() {
+                    *score.entry(j).or_default() += 3;
+                }
+            }
+            for &j in by_category.get(&(a.lang.clone(), a.category.clone())).into_iter().flatten().take(PER_TAG) {
+                *score.entry(j).or_default() += 1;
+            }
+            score.remove(&i);
+            let mut ranked: Vec<(usize, u32)> = score.into_iter().collect();
+            ranked.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+            (i, ranked.into_iter().take(4).map(|(j, _)| j).collect())
+        })
+        .collect()
+}
+
+/// The first sentence-ish `max` characters of a text.
+pub fn summary(text: &str, max: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max).collect();
+    match cut.rfind(' ') {
+        Some(i) => format!("{}…", &cut[..i]),
+        None => format!("{cut}…"),
+    }
+}
+
+pub fn format_date(lang: &str, d: NaiveDate) -> String {
+    use chrono::Datelike;
+    const NL: [&str; 12] =
+        ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
+    const EN: [&str; 12] =
+        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    let m = d.month0() as usize;
+    match lang {
+        "nl" => format!("{} {} {}", d.day(), NL[m], d.year()),
+        _ => format!("{} {} {}", d.day(), EN[m], d.year()),
+    }
+}

@@ -1,0 +1,505 @@
+//! Loading `content/`: the configuration, the UI strings and the FAQ tree.
+//!
+//! Loading never stops at the first problem: it collects a diagnostic for each one and keeps
+//! whatever could be read, so `check` can report everything in one run.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use crate::config::HelpdeskConfig;
+use crate::diag::{Diagnostic, Diagnostics, LineIndex, toml_diagnostic};
+
+/// Front matter of an article. Unknown keys are errors.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleMeta {
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub weight: i64,
+    #[serde(default)]
+    pub draft: bool,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// Front matter of a category (`_index.md`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryMeta {
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub weight: i64,
+}
+
+/// A markdown source file: where it is and what it says.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Path shown to people, e.g. `content/faq/nl/tickets/ticket-aanmaken.md`.
+    pub display: PathBuf,
+    /// Path relative to the content directory with `/` separators, e.g. `faq/nl/tickets/x.md`.
+    pub rel: String,
+    /// The whole file.
+    pub text: Arc<str>,
+    /// Byte offset in `text` where the markdown body starts.
+    pub body_start: usize,
+    /// Line number (0-based count of lines) before the body starts.
+    pub body_line_offset: usize,
+    /// When the file last changed (last commit, or modification time).
+    pub updated: Option<NaiveDate>,
+}
+
+impl Source {
+    pub fn body(&self) -> &str {
+        &self.text[self.body_start..]
+    }
+    /// The 1-based line in the file of a byte offset in the body.
+    pub fn diag_at_body(&self, body_lines: &LineIndex, body_offset: usize, msg: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(&self.display, self.body_line_offset + body_lines.line_of(body_offset), msg).with_source(&self.text)
+    }
+    pub fn diag(&self, line: usize, msg: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(&self.display, line, msg).with_source(&self.text)
+    }
+    /// The line of the first occurrence of `needle` inside the front matter, else line 1.
+    pub fn front_matter_line(&self, needle: &str) -> usize {
+        self.text[..self.body_start]
+            .find(needle)
+            .map(|o| LineIndex::new(&self.text).line_of(o))
+            .unwrap_or(1)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub lang: String,
+    pub slug: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub weight: i64,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone)]
+pub struct Article {
+    pub lang: String,
+    pub category: String,
+    pub slug: String,
+    pub title: String,
+    pub meta: ArticleMeta,
+    pub source: Source,
+}
+
+impl Article {
+    /// `category/slug`: the same for an article and its translations.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.category, self.slug)
+    }
+}
+
+/// Everything in `content/`, as far as it could be read.
+#[derive(Debug)]
+pub struct Content {
+    pub dir: PathBuf,
+    pub config: HelpdeskConfig,
+    pub config_source: Source,
+    /// UI strings per language: `content/i18n/<lang>.toml`.
+    pub strings: BTreeMap<String, BTreeMap<String, String>>,
+    pub categories: Vec<Category>,
+    /// All articles, drafts included (the builder leaves drafts out).
+    pub articles: Vec<Article>,
+}
+
+pub const CONFIG_FILE: &str = "helpdesk.toml";
+
+/// How the "last updated" date of a page is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dates {
+    /// Last git commit touching the file, else its modification time.
+    Git,
+    /// Modification time only.
+    Mtime,
+    /// One fixed date for every file (tests, reproducible builds).
+    Fixed(NaiveDate),
+}
+
+impl Content {
+    /// Loads `dir`. Returns the content with every problem found, or, when even the
+    /// configuration can't be read, only the problems.
+    pub fn load(dir: &Path, dates: Dates) -> Result<(Content, Diagnostics), Diagnostics> {
+        let config_display = dir.join(CONFIG_FILE);
+        let config_text = std::fs::read_to_string(&config_display).map_err(|e| {
+            Diagnostics(vec![Diagnostic::new(&config_display, 0, format!("cannot read the configuration: {e}"))])
+        })?;
+        let config = HelpdeskConfig::parse(&config_text, &config_display)?;
+        let config_source = Source {
+            display: config_display,
+            rel: CONFIG_FILE.into(),
+            text: config_text.into(),
+            body_start: 0,
+            body_line_offset: 0,
+            updated: None,
+        };
+
+        let mut diags = Diagnostics::default();
+        let strings = load_strings(dir, &config, &mut diags);
+
+        let git_dates = match dates {
+            Dates::Git => git_dates(dir),
+            _ => HashMap::new(),
+        };
+        let files = list_faq_files(dir, &config, &mut diags);
+        let parsed: Vec<(Option<Entry>, Diagnostics)> = files
+            .par_iter()
+            .map(|f| parse_file(dir, f, dates, &git_dates))
+            .collect();
+
+        let mut categories = Vec::new();
+        let mut articles = Vec::new();
+        for (entry, d) in parsed {
+            diags.extend(d);
+            match entry {
+                Some(Entry::Category(c)) => categories.push(c),
+                Some(Entry::Article(a)) => articles.push(a),
+                None => {}
+            }
+        }
+        categories.sort_by(|a, b| (&a.lang, a.weight, &a.title, &a.slug).cmp(&(&b.lang, b.weight, &b.title, &b.slug)));
+        articles.sort_by(|a, b| {
+            (&a.lang, &a.category, a.meta.weight, &a.title, &a.slug).cmp(&(&b.lang, &b.category, b.meta.weight, &b.title, &b.slug))
+        });
+        let content = Content { dir: dir.to_path_buf(), config, config_source, strings, categories, articles };
+        diags.extend(content.cross_check());
+        Ok((content, diags))
+    }
+
+    /// Problems that need the whole tree: categories, duplicate slugs, popular articles.
+    fn cross_check(&self) -> Diagnostics {
+        let mut diags = Diagnostics::default();
+        let mut slugs: HashMap<(String, String, String), &Source> = HashMap::new();
+        for a in &self.articles {
+            if !self.categories.iter().any(|c| c.lang == a.lang && c.slug == a.category) {
+                diags.push(a.source.diag(
+                    1,
+                    format!(
+                        "unknown category `{}`: there is no content/faq/{}/{}/_index.md",
+                        a.category, a.lang, a.category
+                    ),
+                ));
+            }
+            let key = (a.lang.clone(), a.category.clone(), a.slug.clone());
+            if let Some(first) = slugs.insert(key, &a.source) {
+                diags.push(a.source.diag(
+                    1,
+                    format!("duplicate slug `{}`: {} has the same address", a.slug, first.display.display()),
+                ));
+            }
+        }
+        let lines = LineIndex::new(&self.config_source.text);
+        for key in &self.config.site.popular {
+            let known = self.articles.iter().any(|a| !a.meta.draft && a.key() == *key);
+            if !known {
+                let at = self.config_source.text.find(&format!("\"{key}\"")).map(|o| lines.line_of(o)).unwrap_or(0);
+                diags.push(self.config_source.diag(at, format!("popular article `{key}` does not exist (use category/slug)")));
+            }
+        }
+        diags
+    }
+
+    pub fn string<'a>(&'a self, lang: &str, key: &'a str) -> &'a str {
+        self.strings.get(lang).and_then(|m| m.get(key)).map(String::as_str).unwrap_or(key)
+    }
+}
+
+enum Entry {
+    Category(Category),
+    Article(Article),
+}
+
+struct FaqFile {
+    path: PathBuf,
+    rel: String,
+    lang: String,
+    category: String,
+    file_name: String,
+}
+
+/// Walks `faq/<lang>/<category>/*.md`, reporting anything that doesn't fit that shape.
+fn list_faq_files(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) -> Vec<FaqFile> {
+    let faq = dir.join("faq");
+    let mut out = Vec::new();
+    let Ok(langs) = read_dir_sorted(&faq) else {
+        diags.push(Diagnostic::new(&faq, 0, "there is no faq directory"));
+        return out;
+    };
+    for lang_path in langs {
+        let lang = file_name(&lang_path);
+        if !lang_path.is_dir() {
+            diags.push(Diagnostic::new(&lang_path, 0, "unexpected file: put articles in faq/<lang>/<category>/"));
+            continue;
+        }
+        if !config.language_codes().any(|c| c == lang) {
+            diags.push(Diagnostic::new(&lang_path, 0, format!("unknown language `{lang}`: helpdesk.toml lists the languages")));
+            continue;
+        }
+        for cat_path in read_dir_sorted(&lang_path).unwrap_or_default() {
+            let category = file_name(&cat_path);
+            if !cat_path.is_dir() {
+                diags.push(Diagnostic::new(&cat_path, 0, "unexpected file: articles live in a category directory"));
+                continue;
+            }
+            if !valid_slug(&category) {
+                diags.push(Diagnostic::new(&cat_path, 0, format!("category name `{category}`: use lowercase letters, digits and hyphens")));
+                continue;
+            }
+            for file in read_dir_sorted(&cat_path).unwrap_or_default() {
+                let name = file_name(&file);
+                if name.starts_with('.') {
+                    continue;
+                }
+                if file.is_dir() || !name.ends_with(".md") {
+                    diags.push(Diagnostic::new(&file, 0, "unexpected file: only .md files belong here (images go in content/static/)"));
+                    continue;
+                }
+                out.push(FaqFile {
+                    rel: format!("faq/{lang}/{category}/{name}"),
+                    path: file,
+                    lang: lang.clone(),
+                    category: category.clone(),
+                    file_name: name,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn read_dir_sorted(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    v.sort();
+    Ok(v)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+pub fn valid_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn parse_file(dir: &Path, f: &FaqFile, dates: Dates, git: &HashMap<String, NaiveDate>) -> (Option<Entry>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let display = dir.join(&f.rel);
+    let text = match std::fs::read_to_string(&f.path) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::new(&display, 0, format!("cannot read: {e}")));
+            return (None, diags);
+        }
+    };
+    let updated = match dates {
+        Dates::Fixed(d) => Some(d),
+        Dates::Git => git.get(&f.rel).copied().or_else(|| mtime(&f.path)),
+        Dates::Mtime => mtime(&f.path),
+    };
+    let (fm, fm_line_offset, body_start, body_line_offset) = match split_front_matter(&text) {
+        Ok(parts) => parts,
+        Err((line, msg)) => {
+            diags.push(Diagnostic::new(&display, line, msg).with_source(&text));
+            return (None, diags);
+        }
+    };
+    let fm = fm.to_owned();
+    let source = Source { display: display.clone(), rel: f.rel.clone(), text: text.into(), body_start, body_line_offset, updated };
+
+    if f.file_name == "_index.md" {
+        let meta: CategoryMeta = match toml::from_str(&fm) {
+            Ok(m) => m,
+            Err(e) => {
+                diags.push(toml_diagnostic(&display, &fm, fm_line_offset, &e).with_source(&source.text));
+                return (None, diags);
+            }
+        };
+        let title = required_title(&source, meta.title.as_deref(), &mut diags);
+        let cat = Category {
+            lang: f.lang.clone(),
+            slug: f.category.clone(),
+            title,
+            description: meta.description,
+            weight: meta.weight,
+            source,
+        };
+        return (Some(Entry::Category(cat)), diags);
+    }
+
+    let stem = f.file_name.trim_end_matches(".md");
+    let slug = search_index::text::slugify(stem);
+    if slug.is_empty() {
+        diags.push(Diagnostic::new(&display, 0, "file name gives an empty slug"));
+        return (None, diags);
+    }
+    if slug != stem {
+        diags.push(source.diag(1, format!("file name `{stem}` is not a clean slug: rename it to `{slug}.md`")));
+    }
+    let meta: ArticleMeta = match toml::from_str(&fm) {
+        Ok(m) => m,
+        Err(e) => {
+            diags.push(toml_diagnostic(&display, &fm, fm_line_offset, &e).with_source(&source.text));
+            return (None, diags);
+        }
+    };
+    let title = required_title(&source, meta.title.as_deref(), &mut diags);
+    for tag in &meta.tags {
+        if tag.trim().is_empty() {
+            diags.push(source.diag(source.front_matter_line("tags"), "empty tag"));
+        }
+    }
+    let article = Article { lang: f.lang.clone(), category: f.category.clone(), slug, title, meta, source };
+    (Some(Entry::Article(article)), diags)
+}
+
+fn required_title(source: &Source, title: Option<&str>, diags: &mut Diagnostics) -> String {
+    match title.map(str::trim) {
+        Some(t) if !t.is_empty() => t.to_owned(),
+        Some(_) => {
+            diags.push(source.diag(source.front_matter_line("title"), "the title is empty"));
+            String::new()
+        }
+        None => {
+            diags.push(source.diag(1, "missing required key `title` in the front matter"));
+            String::new()
+        }
+    }
+}
+
+/// Splits `+++\n<toml>\n+++\n<body>`. Returns (toml, lines before toml, body offset, lines
+/// before body) or (line, message).
+fn split_front_matter(text: &str) -> Result<(&str, usize, usize, usize), (usize, String)> {
+    let text_no_bom = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = text.len() - text_no_bom.len();
+    let mut lines = text_no_bom.split_inclusive('\n');
+    match lines.next() {
+        Some(first) if first.trim_end() == "+++" => {}
+        _ => return Err((1, "the file must start with front matter between `+++` lines".into())),
+    }
+    let fm_start = bom + text_no_bom.find('\n').map(|i| i + 1).unwrap_or(text_no_bom.len());
+    let mut offset = fm_start;
+    let mut line_no = 1;
+    for line in lines {
+        line_no += 1;
+        if line.trim_end() == "+++" {
+            let fm = &text[fm_start..offset];
+            return Ok((fm, 1, offset + line.len(), line_no));
+        }
+        offset += line.len();
+    }
+    Err((1, "the front matter is not closed: add a `+++` line after it".into()))
+}
+
+fn mtime(p: &Path) -> Option<NaiveDate> {
+    let t = std::fs::metadata(p).ok()?.modified().ok()?;
+    Some(chrono::DateTime::<chrono::Utc>::from(t).date_naive())
+}
+
+/// Date of the last commit of each file under `dir`, keyed by path relative to `dir`. Empty
+/// when `dir` isn't in a git work tree or git isn't installed.
+fn git_dates(dir: &Path) -> HashMap<String, NaiveDate> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["log", "--format=%x00%cs", "--name-only", "--relative", "--", "."])
+        .stderr(std::process::Stdio::null())
+        .output();
+    let mut map = HashMap::new();
+    let Ok(out) = out else { return map };
+    if !out.status.success() {
+        return map;
+    }
+    let mut current = None;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if let Some(date) = line.strip_prefix('\0') {
+            current = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok();
+        } else if !line.is_empty()
+            && let Some(d) = current
+        {
+            map.entry(line.to_owned()).or_insert(d);
+        }
+    }
+    map
+}
+
+/// `content/i18n/<lang>.toml`: flat `key = "text"` tables; every language has the same keys as
+/// the default language.
+fn load_strings(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut all = BTreeMap::new();
+    for lang in config.language_codes() {
+        let path = dir.join("i18n").join(format!("{lang}.toml"));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::new(&path, 0, format!("cannot read the UI strings: {e}")));
+                continue;
+            }
+        };
+        match toml::from_str::<BTreeMap<String, String>>(&text) {
+            Ok(map) => {
+                all.insert(lang.to_owned(), map);
+            }
+            Err(e) => diags.push(toml_diagnostic(&path, &text, 0, &e).with_source(&text)),
+        }
+    }
+    let default = &config.site.default_language;
+    if let Some(reference) = all.get(default) {
+        for (lang, map) in &all {
+            for key in reference.keys().filter(|k| !map.contains_key(*k)) {
+                diags.push(Diagnostic::new(
+                    dir.join("i18n").join(format!("{lang}.toml")),
+                    0,
+                    format!("missing UI string `{key}` (present in {default}.toml)"),
+                ));
+            }
+        }
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_front_matter_and_counts_lines() {
+        let text = "+++\ntitle = \"A\"\n+++\nBody\n";
+        let (fm, fm_off, body, body_off) = split_front_matter(text).unwrap();
+        assert_eq!(fm, "title = \"A\"\n");
+        assert_eq!(fm_off, 1);
+        assert_eq!(&text[body..], "Body\n");
+        assert_eq!(body_off, 3);
+    }
+
+    #[test]
+    fn rejects_missing_or_unclosed_front_matter() {
+        assert_eq!(split_front_matter("# Hi\n").unwrap_err().0, 1);
+        assert!(split_front_matter("+++\ntitle = \"x\"\n").unwrap_err().1.contains("not closed"));
+    }
+
+    #[test]
+    fn slugs_must_be_clean() {
+        assert!(valid_slug("ticket-aanmaken"));
+        assert!(!valid_slug("Ticket"));
+        assert!(!valid_slug("-x"));
+    }
+}

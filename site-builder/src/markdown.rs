@@ -1,0 +1,194 @@
+//! Markdown to HTML: heading anchors, a table of contents, links rewritten from files to URLs
+//! (and checked), raw HTML sanitised.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+
+use crate::content::Source;
+use crate::diag::{Diagnostics, LineIndex};
+use crate::links::{Landing, LinkTable};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TocEntry {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+}
+
+/// A link to an anchor on another page, checked once every page is rendered.
+#[derive(Debug, Clone)]
+pub struct AnchorRef {
+    pub target: usize,
+    pub anchor: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+    /// Ids of the headings, for anchor checks.
+    pub ids: HashSet<String>,
+    pub anchor_refs: Vec<AnchorRef>,
+    /// Text without markup, for summaries and search.
+    pub text: String,
+    /// Sections by `##`/`###` heading: (id, heading, text), the text before the first heading
+    /// under an empty id.
+    pub sections: Vec<(String, String, String)>,
+    pub diags: Diagnostics,
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_SMART_PUNCTUATION
+}
+
+/// Renders the body of `source`. `links` resolves and checks link targets.
+pub fn render(source: &Source, links: &LinkTable<'_>) -> Rendered {
+    let body = source.body();
+    let lines = LineIndex::new(body);
+    let mut out = Rendered::default();
+    let mut events: Vec<Event<'_>> = Vec::new();
+    let mut has_raw_html = false;
+    // Open heading: (index of its Start event in `events`, level, collected text).
+    let mut heading: Option<(usize, HeadingLevel, String)> = None;
+    let mut section = (String::new(), String::new(), String::new());
+
+    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        let event = match event {
+            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+                if level == HeadingLevel::H1 {
+                    out.diags.push(source.diag_at_body(&lines, range.start, "use `##` for sections: the title is the page's only top-level heading"));
+                }
+                heading = Some((events.len(), level, String::new()));
+                Event::Start(Tag::Heading { level, id, classes, attrs })
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                if let Some((start, _, text)) = heading.take() {
+                    let explicit = match &events[start] {
+                        Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
+                        _ => None,
+                    };
+                    let id = unique_id(&mut out.ids, explicit.unwrap_or_else(|| search_index::text::slugify(&text)));
+                    if let Event::Start(Tag::Heading { id: slot, .. }) = &mut events[start] {
+                        *slot = Some(CowStr::from(id.clone()));
+                    }
+                    let title = text.trim().to_owned();
+                    if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
+                        out.toc.push(TocEntry { level: level as u8, id: id.clone(), title: title.clone() });
+                        out.sections.push(std::mem::take(&mut section));
+                        section = (id.clone(), title, String::new());
+                    }
+                    events.push(Event::Html(CowStr::from(format!(
+                        "<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>"
+                    ))));
+                }
+                Event::End(TagEnd::Heading(level))
+            }
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                let dest_url = if matches!(link_type, LinkType::Email | LinkType::Autolink) {
+                    dest_url
+                } else {
+                    rewrite(source, links, &lines, range.start, &dest_url, "link", &mut out).map(CowStr::from).unwrap_or(dest_url)
+                };
+                Event::Start(Tag::Link { link_type, dest_url, title, id })
+            }
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                let dest_url = rewrite(source, links, &lines, range.start, &dest_url, "image", &mut out)
+                    .map(CowStr::from)
+                    .unwrap_or(dest_url);
+                Event::Start(Tag::Image { link_type, dest_url, title, id })
+            }
+            Event::Html(_) | Event::InlineHtml(_) => {
+                has_raw_html = true;
+                event
+            }
+            Event::Text(ref t) | Event::Code(ref t) => {
+                if let Some((_, _, h)) = heading.as_mut() {
+                    h.push_str(t);
+                } else {
+                    section.2.push_str(t);
+                    out.text.push_str(t);
+                }
+                event
+            }
+            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell) => {
+                if heading.is_none() {
+                    section.2.push(' ');
+                    out.text.push(' ');
+                }
+                event
+            }
+            other => other,
+        };
+        events.push(event);
+    }
+    out.sections.push(section);
+    out.sections.retain(|(id, _, text)| !(id.is_empty() && text.trim().is_empty()));
+
+    let mut html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    out.html = if has_raw_html { SANITIZER.clean(&html).to_string() } else { html };
+    out
+}
+
+/// Rewrites a link or image target, recording a diagnostic or an anchor check.
+fn rewrite(
+    source: &Source,
+    links: &LinkTable<'_>,
+    lines: &LineIndex,
+    offset: usize,
+    dest: &str,
+    what: &str,
+    out: &mut Rendered,
+) -> Option<String> {
+    match links.resolve(&source.rel, dest) {
+        Ok(None) => None,
+        Ok(Some(r)) => {
+            if let (Landing::Article(target), Some(anchor)) = (r.landing, r.anchor) {
+                let line = source.body_line_offset + lines.line_of(offset);
+                out.anchor_refs.push(AnchorRef { target, anchor, line });
+            }
+            Some(r.url)
+        }
+        Err(msg) => {
+            let msg = if what == "image" { format!("missing image: {msg}") } else { format!("broken link: {msg}") };
+            out.diags.push(source.diag_at_body(lines, offset, msg));
+            None
+        }
+    }
+}
+
+fn unique_id(ids: &mut HashSet<String>, base: String) -> String {
+    let base = if base.is_empty() { "section".to_owned() } else { base };
+    let mut id = base.clone();
+    let mut n = 1;
+    while !ids.insert(id.clone()) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// Raw HTML in markdown is cleaned with an allow-list: formatting stays, scripts, styles,
+/// event handlers and `javascript:` URLs go.
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut b = ammonia::Builder::default();
+    b.add_tag_attributes("h2", ["id"])
+        .add_tag_attributes("h3", ["id"])
+        .add_tag_attributes("h4", ["id"])
+        .add_tag_attributes("h5", ["id"])
+        .add_tag_attributes("h6", ["id"])
+        .add_tag_attributes("a", ["class", "aria-hidden", "tabindex"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tags(["input", "details", "summary", "kbd"])
+        .link_rel(Some("noopener"));
+    b
+});
