@@ -28,7 +28,13 @@ pub struct BuildOptions {
 
 impl BuildOptions {
     pub fn new(content_dir: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Self {
-        Self { content_dir: content_dir.into(), out_dir: out_dir.into(), dates: Dates::Git, live_reload: false, progress: false }
+        Self {
+            content_dir: content_dir.into(),
+            out_dir: out_dir.into(),
+            dates: Dates::Git,
+            live_reload: false,
+            progress: false,
+        }
     }
 }
 
@@ -73,8 +79,10 @@ pub fn prepare(content_dir: &Path, dates: Dates) -> (Option<Prepared>, Diagnosti
     };
     let (rendered, intros) = {
         let links = LinkTable::new(&content);
-        let rendered: Vec<Rendered> = content.articles.par_iter().map(|a| markdown::render(&a.source, &links)).collect();
-        let intros: Vec<Rendered> = content.categories.par_iter().map(|c| markdown::render(&c.source, &links)).collect();
+        let rendered: Vec<Rendered> =
+            content.articles.par_iter().map(|a| markdown::render(&a.source, &links)).collect();
+        let intros: Vec<Rendered> =
+            content.categories.par_iter().map(|c| markdown::render(&c.source, &links)).collect();
         (rendered, intros)
     };
     for (i, r) in rendered.iter().chain(intros.iter()).enumerate() {
@@ -89,7 +97,11 @@ pub fn prepare(content_dir: &Path, dates: Dates) -> (Option<Prepared>, Diagnosti
                 let target = &content.articles[a.target];
                 diags.push(source.diag(
                     a.line,
-                    format!("broken link: `{}` has no heading with anchor `#{}`", target.source.display.display(), a.anchor),
+                    format!(
+                        "broken link: `{}` has no heading with anchor `#{}`",
+                        target.source.display.display(),
+                        a.anchor
+                    ),
                 ));
             }
         }
@@ -116,7 +128,8 @@ fn check_aliases(content: &Content) -> Diagnostics {
         for alias in &a.meta.aliases {
             let line = a.source.front_matter_line(&format!("\"{alias}\""));
             if !alias.starts_with('/') || !alias.ends_with('/') || alias.contains("..") || alias.contains("//") {
-                diags.push(a.source.diag(line, format!("alias `{alias}` must be a path that starts and ends with `/`")));
+                diags
+                    .push(a.source.diag(line, format!("alias `{alias}` must be a path that starts and ends with `/`")));
                 continue;
             }
             if alias == "/"
@@ -135,10 +148,9 @@ fn check_aliases(content: &Content) -> Diagnostics {
                 Some(other) if std::ptr::eq(*other, a) => {
                     diags.push(a.source.diag(line, format!("alias `{alias}` is the article's own address")));
                 }
-                Some(other) => diags.push(a.source.diag(
-                    line,
-                    format!("alias `{alias}` collides with {}", other.source.display.display()),
-                )),
+                Some(other) => diags.push(
+                    a.source.diag(line, format!("alias `{alias}` collides with {}", other.source.display.display())),
+                ),
                 None => {
                     taken.insert(alias.clone(), a);
                 }
@@ -148,7 +160,8 @@ fn check_aliases(content: &Content) -> Diagnostics {
     diags
 }
 
-const TEMPLATES: &[&str] = &["base.html", "contact.html", "home.html", "category.html", "article.html", "404.html", "redirect.html"];
+const TEMPLATES: &[&str] =
+    &["base.html", "contact.html", "home.html", "category.html", "article.html", "404.html", "redirect.html"];
 
 fn template_env(content_dir: &Path) -> Environment<'static> {
     let mut env = Environment::new();
@@ -187,7 +200,11 @@ fn check_templates(content_dir: &Path) -> Diagnostics {
     for name in TEMPLATES {
         if let Err(e) = env.get_template(name) {
             let file = content_dir.join("templates").join(name);
-            diags.push(Diagnostic::new(file, e.line().unwrap_or(0), format!("template error: {}", e.detail().unwrap_or(&e.to_string()))));
+            diags.push(Diagnostic::new(
+                file,
+                e.line().unwrap_or(0),
+                format!("template error: {}", e.detail().unwrap_or(&e.to_string())),
+            ));
         }
     }
     diags
@@ -311,7 +328,6 @@ struct Page {
 struct LinkCtx {
     title: String,
     url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
 }
 
@@ -380,11 +396,17 @@ impl<'a> Site<'a> {
             pages.push(Page { path: format!("{lang}/index.html"), kind: PageKind::Home { lang: lang.to_owned() } });
         }
         for (i, cat) in c.categories.iter().enumerate() {
-            pages.push(Page { path: format!("{}/{}/index.html", cat.lang, cat.slug), kind: PageKind::Category { index: i } });
+            pages.push(Page {
+                path: format!("{}/{}/index.html", cat.lang, cat.slug),
+                kind: PageKind::Category { index: i },
+            });
         }
         for &i in &self.published {
             let a = &c.articles[i];
-            pages.push(Page { path: format!("{}/{}/{}/index.html", a.lang, a.category, a.slug), kind: PageKind::Article { index: i } });
+            pages.push(Page {
+                path: format!("{}/{}/{}/index.html", a.lang, a.category, a.slug),
+                kind: PageKind::Article { index: i },
+            });
             for alias in &a.meta.aliases {
                 pages.push(Page {
                     path: format!("{}index.html", alias.trim_start_matches('/')),
@@ -408,7 +430,11 @@ impl<'a> Site<'a> {
             .categories
             .iter()
             .filter(|cat| cat.lang == lang)
-            .map(|cat| LinkCtx { title: cat.title.clone(), url: category_url(lang, &cat.slug), description: cat.description.clone() })
+            .map(|cat| LinkCtx {
+                title: cat.title.clone(),
+                url: category_url(lang, &cat.slug),
+                description: cat.description.clone(),
+            })
             .collect();
         context! {
             site => context! {
@@ -426,7 +452,11 @@ impl<'a> Site<'a> {
 
     fn article_link(&self, i: usize) -> LinkCtx {
         let a = &self.p.content.articles[i];
-        LinkCtx { title: a.title.clone(), url: article_url(&a.lang, &a.category, &a.slug), description: a.meta.description.clone() }
+        LinkCtx {
+            title: a.title.clone(),
+            url: article_url(&a.lang, &a.category, &a.slug),
+            description: a.meta.description.clone(),
+        }
     }
 
     /// Links to the same page in every language that has it.
@@ -437,7 +467,12 @@ impl<'a> Site<'a> {
             .languages
             .iter()
             .filter_map(|l| {
-                urls.get(&l.code).map(|u| LangLink { code: l.code.clone(), name: l.name.clone(), url: u.clone(), current: l.code == lang })
+                urls.get(&l.code).map(|u| LangLink {
+                    code: l.code.clone(),
+                    name: l.name.clone(),
+                    url: u.clone(),
+                    current: l.code == lang,
+                })
             })
             .collect()
     }
@@ -454,7 +489,8 @@ impl<'a> Site<'a> {
                     .filter(|cat| &cat.lang == lang)
                     .map(|cat| {
                         let list = self.by_category.get(&(lang.clone(), cat.slug.clone()));
-                        let top: Vec<LinkCtx> = list.into_iter().flatten().take(4).map(|&i| self.article_link(i)).collect();
+                        let top: Vec<LinkCtx> =
+                            list.into_iter().flatten().take(4).map(|&i| self.article_link(i)).collect();
                         context! {
                             title => cat.title, url => category_url(lang, &cat.slug), description => cat.description,
                             count => list.map_or(0, Vec::len), top => top,
@@ -549,7 +585,8 @@ impl<'a> Site<'a> {
         };
         let toc: &[TocEntry] = if r.toc.iter().filter(|t| t.level == 2).count() >= 3 { &r.toc } else { &[] };
         let edit_url = c.config.site.edit_url.as_ref().map(|base| format!("{base}{}", a.source.rel));
-        let related: Vec<LinkCtx> = self.related.get(&index).into_iter().flatten().map(|&i| self.article_link(i)).collect();
+        let related: Vec<LinkCtx> =
+            self.related.get(&index).into_iter().flatten().map(|&i| self.article_link(i)).collect();
         let words = r.text.split_whitespace().count();
         context! {
             page => context! {
@@ -617,7 +654,11 @@ impl<'a> Site<'a> {
             }
             if let Some(langs) = self.translations.get(&a.key()).filter(|m| m.len() > 1) {
                 for (l, &j) in langs {
-                    let _ = write!(xml, "<xhtml:link rel=\"alternate\" hreflang=\"{l}\" href=\"{base}{}\"/>", self.article_link(j).url);
+                    let _ = write!(
+                        xml,
+                        "<xhtml:link rel=\"alternate\" hreflang=\"{l}\" href=\"{base}{}\"/>",
+                        self.article_link(j).url
+                    );
                 }
             }
             xml.push_str("</url>\n");
@@ -691,10 +732,34 @@ pub fn summary(text: &str, max: usize) -> String {
 
 pub fn format_date(lang: &str, d: NaiveDate) -> String {
     use chrono::Datelike;
-    const NL: [&str; 12] =
-        ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
-    const EN: [&str; 12] =
-        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    const NL: [&str; 12] = [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ];
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
     let m = d.month0() as usize;
     match lang {
         "nl" => format!("{} {} {}", d.day(), NL[m], d.year()),

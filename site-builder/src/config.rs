@@ -116,11 +116,9 @@ impl Localized {
     pub fn get(&self, lang: &str) -> &str {
         match self {
             Localized::One(s) => s,
-            Localized::PerLanguage(map) => map
-                .get(lang)
-                .or_else(|| map.values().next())
-                .map(String::as_str)
-                .unwrap_or(""),
+            Localized::PerLanguage(map) => {
+                map.get(lang).or_else(|| map.values().next()).map(String::as_str).unwrap_or("")
+            }
         }
     }
 }
@@ -199,7 +197,10 @@ impl HelpdeskConfig {
 
         let codes: Vec<&str> = self.languages.iter().map(|l| l.code.as_str()).collect();
         if !codes.contains(&self.site.default_language.as_str()) {
-            report("default_language", format!("default_language `{}` is not one of the languages", self.site.default_language));
+            report(
+                "default_language",
+                format!("default_language `{}` is not one of the languages", self.site.default_language),
+            );
         }
         for code in &codes {
             if !matches!(*code, "nl" | "en") {
@@ -226,7 +227,10 @@ impl HelpdeskConfig {
         }
         for agent in &self.agents {
             if !self.support_levels.iter().any(|l| l.id == agent.level) {
-                report(&format!("level = \"{}\"", agent.level), format!("agent `{}` has unknown support level `{}`", agent.id, agent.level));
+                report(
+                    &format!("level = \"{}\"", agent.level),
+                    format!("agent `{}` has unknown support level `{}`", agent.id, agent.level),
+                );
             }
             for s in &agent.sectors {
                 if !self.sectors.iter().any(|x| &x.id == s) {

@@ -65,17 +65,15 @@ impl Source {
     }
     /// The 1-based line in the file of a byte offset in the body.
     pub fn diag_at_body(&self, body_lines: &LineIndex, body_offset: usize, msg: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(&self.display, self.body_line_offset + body_lines.line_of(body_offset), msg).with_source(&self.text)
+        Diagnostic::new(&self.display, self.body_line_offset + body_lines.line_of(body_offset), msg)
+            .with_source(&self.text)
     }
     pub fn diag(&self, line: usize, msg: impl Into<String>) -> Diagnostic {
         Diagnostic::new(&self.display, line, msg).with_source(&self.text)
     }
     /// The line of the first occurrence of `needle` inside the front matter, else line 1.
     pub fn front_matter_line(&self, needle: &str) -> usize {
-        self.text[..self.body_start]
-            .find(needle)
-            .map(|o| LineIndex::new(&self.text).line_of(o))
-            .unwrap_or(1)
+        self.text[..self.body_start].find(needle).map(|o| LineIndex::new(&self.text).line_of(o)).unwrap_or(1)
     }
 }
 
@@ -158,10 +156,8 @@ impl Content {
             _ => HashMap::new(),
         };
         let files = list_faq_files(dir, &config, &mut diags);
-        let parsed: Vec<(Option<Entry>, Diagnostics)> = files
-            .par_iter()
-            .map(|f| parse_file(dir, f, dates, &git_dates))
-            .collect();
+        let parsed: Vec<(Option<Entry>, Diagnostics)> =
+            files.par_iter().map(|f| parse_file(dir, f, dates, &git_dates)).collect();
 
         let mut categories = Vec::new();
         let mut articles = Vec::new();
@@ -175,7 +171,13 @@ impl Content {
         }
         categories.sort_by(|a, b| (&a.lang, a.weight, &a.title, &a.slug).cmp(&(&b.lang, b.weight, &b.title, &b.slug)));
         articles.sort_by(|a, b| {
-            (&a.lang, &a.category, a.meta.weight, &a.title, &a.slug).cmp(&(&b.lang, &b.category, b.meta.weight, &b.title, &b.slug))
+            (&a.lang, &a.category, a.meta.weight, &a.title, &a.slug).cmp(&(
+                &b.lang,
+                &b.category,
+                b.meta.weight,
+                &b.title,
+                &b.slug,
+            ))
         });
         let content = Content { dir: dir.to_path_buf(), config, config_source, strings, categories, articles };
         diags.extend(content.cross_check());
@@ -198,10 +200,12 @@ impl Content {
             }
             let key = (a.lang.clone(), a.category.clone(), a.slug.clone());
             if let Some(first) = slugs.insert(key, &a.source) {
-                diags.push(a.source.diag(
-                    1,
-                    format!("duplicate slug `{}`: {} has the same address", a.slug, first.display.display()),
-                ));
+                diags.push(
+                    a.source.diag(
+                        1,
+                        format!("duplicate slug `{}`: {} has the same address", a.slug, first.display.display()),
+                    ),
+                );
             }
         }
         let lines = LineIndex::new(&self.config_source.text);
@@ -209,7 +213,9 @@ impl Content {
             let known = self.articles.iter().any(|a| !a.meta.draft && a.key() == *key);
             if !known {
                 let at = self.config_source.text.find(&format!("\"{key}\"")).map(|o| lines.line_of(o)).unwrap_or(0);
-                diags.push(self.config_source.diag(at, format!("popular article `{key}` does not exist (use category/slug)")));
+                diags.push(
+                    self.config_source.diag(at, format!("popular article `{key}` does not exist (use category/slug)")),
+                );
             }
         }
         diags
@@ -248,7 +254,11 @@ fn list_faq_files(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) 
             continue;
         }
         if !config.language_codes().any(|c| c == lang) {
-            diags.push(Diagnostic::new(&lang_path, 0, format!("unknown language `{lang}`: helpdesk.toml lists the languages")));
+            diags.push(Diagnostic::new(
+                &lang_path,
+                0,
+                format!("unknown language `{lang}`: helpdesk.toml lists the languages"),
+            ));
             continue;
         }
         for cat_path in read_dir_sorted(&lang_path).unwrap_or_default() {
@@ -258,7 +268,11 @@ fn list_faq_files(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) 
                 continue;
             }
             if !valid_slug(&category) {
-                diags.push(Diagnostic::new(&cat_path, 0, format!("category name `{category}`: use lowercase letters, digits and hyphens")));
+                diags.push(Diagnostic::new(
+                    &cat_path,
+                    0,
+                    format!("category name `{category}`: use lowercase letters, digits and hyphens"),
+                ));
                 continue;
             }
             for file in read_dir_sorted(&cat_path).unwrap_or_default() {
@@ -267,7 +281,11 @@ fn list_faq_files(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) 
                     continue;
                 }
                 if file.is_dir() || !name.ends_with(".md") {
-                    diags.push(Diagnostic::new(&file, 0, "unexpected file: only .md files belong here (images go in content/static/)"));
+                    diags.push(Diagnostic::new(
+                        &file,
+                        0,
+                        "unexpected file: only .md files belong here (images go in content/static/)",
+                    ));
                     continue;
                 }
                 out.push(FaqFile {
@@ -323,7 +341,14 @@ fn parse_file(dir: &Path, f: &FaqFile, dates: Dates, git: &HashMap<String, Naive
         }
     };
     let fm = fm.to_owned();
-    let source = Source { display: display.clone(), rel: f.rel.clone(), text: text.into(), body_start, body_line_offset, updated };
+    let source = Source {
+        display: display.clone(),
+        rel: f.rel.clone(),
+        text: text.into(),
+        body_start,
+        body_line_offset,
+        updated,
+    };
 
     if f.file_name == "_index.md" {
         let meta: CategoryMeta = match toml::from_str(&fm) {
@@ -443,7 +468,11 @@ fn git_dates(dir: &Path) -> HashMap<String, NaiveDate> {
 
 /// `content/i18n/<lang>.toml`: flat `key = "text"` tables; every language has the same keys as
 /// the default language.
-fn load_strings(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) -> BTreeMap<String, BTreeMap<String, String>> {
+fn load_strings(
+    dir: &Path,
+    config: &HelpdeskConfig,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut all = BTreeMap::new();
     for lang in config.language_codes() {
         let path = dir.join("i18n").join(format!("{lang}.toml"));

@@ -98,10 +98,7 @@ impl LineIndex {
 /// Turns a `toml` error into a diagnostic; `line_offset` is the number of lines in the file
 /// before the TOML text starts.
 pub fn toml_diagnostic(file: &Path, toml_text: &str, line_offset: usize, err: &toml::de::Error) -> Diagnostic {
-    let line = err
-        .span()
-        .map(|Range { start, .. }| LineIndex::new(toml_text).line_of(start))
-        .unwrap_or(1);
+    let line = err.span().map(|Range { start, .. }| LineIndex::new(toml_text).line_of(start)).unwrap_or(1);
     let message = err.message().trim().replace('\n', " ");
     Diagnostic::new(file, line + line_offset, message)
 }

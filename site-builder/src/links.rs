@@ -146,9 +146,9 @@ impl<'a> LinkTable<'a> {
 
 fn is_external(dest: &str) -> bool {
     dest.starts_with("//")
-        || dest
-            .split_once(':')
-            .is_some_and(|(scheme, _)| !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)))
+        || dest.split_once(':').is_some_and(|(scheme, _)| {
+            !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        })
 }
 
 /// Joins a relative link to the directory of `from` (both `/`-separated, relative to content/),

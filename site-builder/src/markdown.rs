@@ -65,7 +65,11 @@ pub fn render(source: &Source, links: &LinkTable<'_>) -> Rendered {
         let event = match event {
             Event::Start(Tag::Heading { level, id, classes, attrs }) => {
                 if level == HeadingLevel::H1 {
-                    out.diags.push(source.diag_at_body(&lines, range.start, "use `##` for sections: the title is the page's only top-level heading"));
+                    out.diags.push(source.diag_at_body(
+                        &lines,
+                        range.start,
+                        "use `##` for sections: the title is the page's only top-level heading",
+                    ));
                 }
                 heading = Some((events.len(), level, String::new()));
                 Event::Start(Tag::Heading { level, id, classes, attrs })
@@ -96,7 +100,9 @@ pub fn render(source: &Source, links: &LinkTable<'_>) -> Rendered {
                 let dest_url = if matches!(link_type, LinkType::Email | LinkType::Autolink) {
                     dest_url
                 } else {
-                    rewrite(source, links, &lines, range.start, &dest_url, "link", &mut out).map(CowStr::from).unwrap_or(dest_url)
+                    rewrite(source, links, &lines, range.start, &dest_url, "link", &mut out)
+                        .map(CowStr::from)
+                        .unwrap_or(dest_url)
                 };
                 Event::Start(Tag::Link { link_type, dest_url, title, id })
             }

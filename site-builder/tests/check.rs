@@ -52,7 +52,10 @@ fn missing_title_is_an_error() {
         ("faq/nl/tickets/_index.md", CAT_NL),
         ("faq/nl/tickets/a.md", "+++\ndescription = \"Zonder titel\"\n+++\nTekst\n"),
     ]);
-    assert_eq!(only(f.check()), "content/faq/nl/tickets/a.md:1: missing required key `title` in the front matter\n    | +++");
+    assert_eq!(
+        only(f.check()),
+        "content/faq/nl/tickets/a.md:1: missing required key `title` in the front matter\n    | +++"
+    );
 }
 
 #[test]
@@ -118,10 +121,7 @@ fn missing_image_is_reported() {
 
 #[test]
 fn article_in_unknown_category_is_reported() {
-    let f = Fixture::new(&[
-        ("faq/nl/tickets/_index.md", CAT_NL),
-        ("faq/nl/factuur/a.md", &article("A", "Tekst\n")),
-    ]);
+    let f = Fixture::new(&[("faq/nl/tickets/_index.md", CAT_NL), ("faq/nl/factuur/a.md", &article("A", "Tekst\n"))]);
     assert!(only(f.check()).starts_with(
         "content/faq/nl/factuur/a.md:1: unknown category `factuur`: there is no content/faq/nl/factuur/_index.md"
     ));
@@ -138,7 +138,10 @@ fn colliding_aliases_are_reported() {
     let problems = f.check();
     assert_eq!(problems.len(), 2, "{problems:#?}");
     assert!(problems[0].starts_with("content/faq/nl/tickets/b.md:4: alias `/oud/` collides with"), "{problems:#?}");
-    assert!(problems[1].starts_with("content/faq/nl/tickets/c.md:3: alias `/nl/tickets/a/` collides with"), "{problems:#?}");
+    assert!(
+        problems[1].starts_with("content/faq/nl/tickets/c.md:3: alias `/nl/tickets/a/` collides with"),
+        "{problems:#?}"
+    );
 }
 
 #[test]
