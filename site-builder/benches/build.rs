@@ -1,1 +1,182 @@
-fn main() {}
+//! Build-time benchmark: the real content plus N synthetic FAQ articles (N = 1,000 and 10,000
+//! by default, or the numbers given as arguments), built the way `helpdesk build` does.
+//! Prints median wall times of `check`, a fresh build into an empty directory and an unchanged
+//! rebuild, and the peak resident memory a build adds.
+//!
+//! Run: `cargo bench -p site-builder --bench build` (or `-- 1000 10000 50000`). Output goes to
+//! `$TMPDIR`; `TMPDIR=/dev/shm` measures the builder without the disk's inode allocation.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const CATEGORIES: usize = 40;
+const WORDS: &[&str] = &[
+    "ticket",
+    "wachtwoord",
+    "factuur",
+    "abonnement",
+    "helpdesk",
+    "medewerker",
+    "antwoord",
+    "portaal",
+    "bijlage",
+    "administratie",
+    "sector",
+    "deelonderwerp",
+    "inloggen",
+    "e-mail",
+    "werkdagen",
+    "evaluatie",
+    "status",
+    "opgelost",
+    "telefonisch",
+    "kantooruren",
+    "collega",
+    "organisatie",
+    "formulier",
+    "versturen",
+    "incidentnummer",
+    "vraag",
+];
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() { vec![1_000, 10_000] } else { sizes };
+    println!(
+        "{:>8} {:>8} {:>12} {:>12} {:>12} {:>12}",
+        "articles", "pages", "check", "fresh build", "rebuild", "peak RSS"
+    );
+    for n in sizes {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let content = dir.path().join("content");
+        generate(&content, n);
+        let runs = if n >= 10_000 { 3 } else { 5 };
+        let mut check = Vec::new();
+        let mut fresh = Vec::new();
+        let mut rebuild = Vec::new();
+        let mut peak_kib = 0;
+        let mut pages = 0;
+        for run in 0..runs {
+            let start = Instant::now();
+            let (_, diags) = site_builder::prepare(&content, site_builder::Dates::Mtime);
+            assert!(diags.is_empty(), "{diags}");
+            check.push(start.elapsed());
+
+            // A fresh build into an empty directory, as CI and a deploy do.
+            let out = dir.path().join(format!("dist-{run}"));
+            reset_peak_rss();
+            let base = current_rss_kib();
+            let mut opts = site_builder::BuildOptions::new(&content, &out);
+            opts.dates = site_builder::Dates::Mtime;
+            let start = Instant::now();
+            let report = site_builder::build(&opts).unwrap_or_else(|e| panic!("{e}"));
+            fresh.push(start.elapsed());
+            pages = report.pages;
+            peak_kib = peak_kib.max(peak_rss_kib().saturating_sub(base));
+
+            // The same build again, nothing changed (what `serve` does after an edit).
+            let start = Instant::now();
+            let report = site_builder::build(&opts).unwrap_or_else(|e| panic!("{e}"));
+            rebuild.push(start.elapsed());
+            assert_eq!(report.written, 0);
+        }
+        let median = |v: &mut Vec<Duration>| {
+            v.sort();
+            fmt(v[v.len() / 2])
+        };
+        println!(
+            "{:>8} {:>8} {:>12} {:>12} {:>12} {:>9.1} MB",
+            n,
+            pages,
+            median(&mut check),
+            median(&mut fresh),
+            median(&mut rebuild),
+            peak_kib as f64 / 1024.0
+        );
+    }
+}
+
+fn fmt(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The repository's content (config, templates, the real FAQs) plus `n` generated articles in
+/// `CATEGORIES` extra Dutch categories, each with sections, a list, links and tags.
+fn generate(content: &Path, n: usize) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+    copy_dir(&repo, content);
+    for c in 0..CATEGORIES {
+        let dir = content.join(format!("faq/nl/bench-{c:02}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(
+            dir.join("_index.md"),
+            format!(
+                "+++\ntitle = \"Categorie {c}\"\ndescription = \"Gegenereerde artikelen\"\nweight = {}\n+++\n",
+                100 + c
+            ),
+        )
+        .expect("write");
+    }
+    for i in 0..n {
+        let c = i % CATEGORIES;
+        let word = |k: usize| WORDS[(i * 7 + k * 13) % WORDS.len()];
+        let mut body = format!(
+            "+++\ntitle = \"Vraag {i} over {} en {}\"\ndescription = \"Alles over {} in situatie {i}.\"\ntags = [\"{}\", \"{}\"]\nweight = {i}\n+++\n",
+            word(0),
+            word(1),
+            word(2),
+            word(3),
+            word(4)
+        );
+        for s in 0..4 {
+            body.push_str(&format!("\n## Stap {s}: {}\n\n", word(s + 5)));
+            for p in 0..3 {
+                let sentence: Vec<&str> = (0..18).map(|k| word(s * 31 + p * 17 + k)).collect();
+                body.push_str(&format!("De {} **{}**. {}.\n\n", sentence[0], sentence[1], sentence[2..].join(" ")));
+            }
+            body.push_str(&format!("- {}\n- {}\n- `{}`\n", word(s), word(s + 1), word(s + 2)));
+        }
+        if i >= CATEGORIES {
+            let prev = i - CATEGORIES;
+            body.push_str(&format!(
+                "\nZie ook [vraag {prev}](a{prev}.md#stap-1-{}).\n",
+                slug(WORDS[(prev * 7 + 6 * 13) % WORDS.len()])
+            ));
+        }
+        std::fs::write(content.join(format!("faq/nl/bench-{c:02}/a{i}.md")), body).expect("write");
+    }
+}
+
+fn slug(s: &str) -> String {
+    search_index::text::slugify(s)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() { copy_dir(&src, &dst) } else { std::fs::copy(&src, &dst).map(drop).expect("copy") }
+    }
+}
+
+/// Resets the kernel's high-water mark of this process's resident memory (Linux).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn status_kib(key: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+fn current_rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}

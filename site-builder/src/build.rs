@@ -43,6 +43,8 @@ pub struct BuildReport {
     pub articles: usize,
     pub pages: usize,
     pub redirects: usize,
+    /// Files written or removed; 0 when nothing changed.
+    pub written: usize,
     pub elapsed: Duration,
 }
 
@@ -221,78 +223,109 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
     if opts.progress {
         eprintln!("checked {} files in {:.0?}", p.content.articles.len() + p.content.categories.len(), start.elapsed());
     }
-    // Write next to the output and swap at the end, so a server never sees half a site.
-    let tmp = sibling(&opts.out_dir, "tmp");
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
-    }
     let site = Site::new(&p, opts);
     let pages = site.pages();
     let total = pages.len();
     let env = template_env(&opts.content_dir);
+    // Render one page of every kind before touching the output: a template that fails at run
+    // time then leaves the previous site as it was.
+    let mut probed = HashSet::new();
+    for page in &pages {
+        if probed.insert(std::mem::discriminant(&page.kind)) {
+            site.render(&env, page)?;
+        }
+    }
+    // Write in place, and only what changed: a rebuild after one edit rewrites a few files, and
+    // a server (or `aws s3 sync`) never sees the untouched pages change.
+    let out = &opts.out_dir;
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
     let done = std::sync::atomic::AtomicUsize::new(0);
+    let written = std::sync::atomic::AtomicUsize::new(0);
+    let write = |rel: &str, bytes: &[u8]| -> Result<(), BuildError> {
+        if sync_file(out, rel, bytes)? {
+            written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
+    };
     pages.par_iter().try_for_each(|page| -> Result<(), BuildError> {
-        let html = site.render(&env, page)?;
-        write_file(&tmp, &page.path, html.as_bytes())?;
+        write(&page.path, site.render(&env, page)?.as_bytes())?;
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if opts.progress && total >= 2000 && n % 2000 == 0 {
+        if opts.progress && total >= 2000 && n.is_multiple_of(2000) {
             eprintln!("rendered {n}/{total} pages");
         }
         Ok(())
     })?;
-    write_file(&tmp, "sitemap.xml", site.sitemap().as_bytes())?;
-    write_file(&tmp, "robots.txt", site.robots().as_bytes())?;
-    copy_dir(&opts.content_dir.join("static"), &tmp.join("static"))?;
-    swap_into_place(&tmp, &opts.out_dir)?;
+    write("sitemap.xml", site.sitemap().as_bytes())?;
+    write("robots.txt", site.robots().as_bytes())?;
+    let mut keep: HashSet<PathBuf> = pages.iter().map(|p| PathBuf::from(&p.path)).collect();
+    keep.extend(["sitemap.xml", "robots.txt"].map(PathBuf::from));
+    for rel in files_under(&opts.content_dir.join("static"))? {
+        let rel = Path::new("static").join(rel);
+        let bytes = std::fs::read(opts.content_dir.join(&rel)).map_err(io_err(&rel))?;
+        write(&rel.to_string_lossy(), &bytes)?;
+        keep.insert(rel);
+    }
+    let removed = remove_stale(out, &keep)?;
     Ok(BuildReport {
         articles: site.published.len(),
         pages: total,
         redirects: pages.iter().filter(|p| matches!(p.kind, PageKind::Redirect { .. })).count(),
+        written: written.into_inner() + removed,
         elapsed: start.elapsed(),
     })
 }
 
-fn sibling(dir: &Path, suffix: &str) -> PathBuf {
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "dist".into());
-    dir.with_file_name(format!(".{name}.{suffix}"))
-}
-
-fn swap_into_place(tmp: &Path, out: &Path) -> Result<(), BuildError> {
-    let old = sibling(out, "old");
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(io_err(&old))?;
-    }
-    if out.exists() {
-        std::fs::rename(out, &old).map_err(io_err(out))?;
-    }
-    std::fs::rename(tmp, out).map_err(io_err(out))?;
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(io_err(&old))?;
-    }
-    Ok(())
-}
-
-fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<(), BuildError> {
+/// Writes `bytes` to `root/rel` unless the file already holds exactly them. Returns whether it
+/// wrote.
+fn sync_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<bool, BuildError> {
     let path = root.join(rel);
+    if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+        return Ok(false);
+    }
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io_err(parent))?;
     }
-    std::fs::write(&path, bytes).map_err(io_err(&path))
+    std::fs::write(&path, bytes).map_err(io_err(&path))?;
+    Ok(true)
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<(), BuildError> {
-    let Ok(entries) = std::fs::read_dir(from) else { return Ok(()) };
-    std::fs::create_dir_all(to).map_err(io_err(to))?;
-    for entry in entries.flatten() {
-        let src = entry.path();
-        let dst = to.join(entry.file_name());
-        if src.is_dir() {
-            copy_dir(&src, &dst)?;
-        } else {
-            std::fs::copy(&src, &dst).map_err(io_err(&src))?;
+/// Every file under `dir`, relative to it.
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>, BuildError> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(dir.join(&rel)) else { continue };
+        for entry in entries.flatten() {
+            let child = rel.join(entry.file_name());
+            if entry.file_type().map_err(io_err(&child))?.is_dir() {
+                stack.push(child);
+            } else {
+                out.push(child);
+            }
         }
     }
-    Ok(())
+    Ok(out)
+}
+
+/// Removes files under `out` that the build did not produce (deleted articles, old aliases),
+/// and the directories that leaves empty. Returns how many files it removed.
+fn remove_stale(out: &Path, keep: &HashSet<PathBuf>) -> Result<usize, BuildError> {
+    let mut removed = 0;
+    for rel in files_under(out)? {
+        if !keep.contains(&rel) {
+            let path = out.join(&rel);
+            std::fs::remove_file(&path).map_err(io_err(&path))?;
+            removed += 1;
+            let mut dir = path.parent();
+            while let Some(d) = dir.filter(|d| *d != out) {
+                if std::fs::remove_dir(d).is_err() {
+                    break; // not empty
+                }
+                dir = d.parent();
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// FNV-1a: a stable, dependency-free fingerprint for cache-busting asset URLs.

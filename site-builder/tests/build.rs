@@ -138,7 +138,10 @@ fn a_rebuild_replaces_the_output_and_drops_removed_pages() {
     let f = fixture();
     f.build();
     std::fs::remove_file(f.content().join("faq/nl/tickets/statussen.md")).expect("rm");
-    f.write("faq/nl/tickets/ticket-aanmaken.md", &LONG.replace("[de statussen](statussen.md#opgelost)", "de statussen"));
+    f.write(
+        "faq/nl/tickets/ticket-aanmaken.md",
+        &LONG.replace("[de statussen](statussen.md#opgelost)", "de statussen"),
+    );
     f.build();
     assert!(!f.out().join("nl/tickets/statussen").exists(), "stale page removed");
 }
@@ -169,7 +172,13 @@ fn category_and_home_snapshots() {
     let f = fixture();
     f.build();
     let cat = f.page("nl/tickets/index.html");
-    insta::assert_snapshot!("category_main", &cat[cat.find("<main").expect("main")..cat.find("</main>").expect("/main")]);
+    insta::assert_snapshot!(
+        "category_main",
+        &cat[cat.find("<main").expect("main")..cat.find("</main>").expect("/main")]
+    );
     let home = f.page("nl/index.html");
-    insta::assert_snapshot!("home_main", &home[home.find("<main").expect("main")..home.find("</main>").expect("/main")]);
+    insta::assert_snapshot!(
+        "home_main",
+        &home[home.find("<main").expect("main")..home.find("</main>").expect("/main")]
+    );
 }

@@ -26,7 +26,8 @@ fn real_content_covers_the_manuals_in_two_languages() {
     let (prepared, diags) = site_builder::prepare(&repo_content(), site_builder::Dates::Mtime);
     assert!(diags.is_empty(), "{diags}");
     let content = prepared.expect("prepared").content;
-    let published = |lang: &str| content.articles.iter().filter(|a| a.lang == lang && !a.meta.draft).collect::<Vec<_>>();
+    let published =
+        |lang: &str| content.articles.iter().filter(|a| a.lang == lang && !a.meta.draft).collect::<Vec<_>>();
     let nl = published("nl");
     let categories: BTreeSet<_> = nl.iter().map(|a| a.category.as_str()).collect();
     assert!(nl.len() >= 30, "{} Dutch articles", nl.len());
@@ -62,7 +63,10 @@ fn built_site_has_no_broken_internal_links() {
             if !fragment.is_empty() {
                 let text = std::fs::read_to_string(&target).expect("read");
                 if !text.contains(&format!("id=\"{fragment}\"")) {
-                    broken.push(format!("{}: {link} (no such anchor)", page.strip_prefix(&dist).unwrap_or(page).display()));
+                    broken.push(format!(
+                        "{}: {link} (no such anchor)",
+                        page.strip_prefix(&dist).unwrap_or(page).display()
+                    ));
                 }
             }
         }

@@ -1,0 +1,151 @@
+//! The `helpdesk` command as a user runs it: `check`, `build` and `serve`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn helpdesk() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+}
+
+fn repo_content() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../content")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() { copy_dir(&src, &dst) } else { std::fs::copy(&src, &dst).map(drop).expect("copy") }
+    }
+}
+
+#[test]
+fn check_passes_on_the_real_content() {
+    let out = helpdesk().arg("--content").arg(repo_content()).arg("check").output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "content is fine\n");
+}
+
+#[test]
+fn check_fails_with_file_and_line_on_broken_content() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let content = dir.path().join("content");
+    copy_dir(&repo_content(), &content);
+    let page = content.join("faq/nl/tickets/ticket-aanmaken.md");
+    let text = std::fs::read_to_string(&page).expect("read");
+    std::fs::write(&page, format!("{text}\nZie [weg](bestaat-niet.md).\n")).expect("write");
+    let line = text.lines().count() + 2;
+
+    let out = helpdesk().current_dir(dir.path()).arg("check").output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let expected = format!("content/faq/nl/tickets/ticket-aanmaken.md:{line}: ");
+    assert!(stdout.starts_with(&expected), "{stdout}");
+    assert!(stdout.contains("bestaat-niet.md"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 problem(s) found"));
+
+    // `build` refuses too, and writes nothing.
+    let out = helpdesk().current_dir(dir.path()).args(["build", "--out", "dist"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.path().join("dist").exists());
+}
+
+#[test]
+fn build_writes_the_site() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = helpdesk()
+        .arg("--content")
+        .arg(repo_content())
+        .arg("build")
+        .arg("--out")
+        .arg(dir.path().join("dist"))
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("built "));
+    assert!(dir.path().join("dist/nl/tickets/ticket-aanmaken/index.html").is_file());
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(content: &Path, data_dir: &Path) -> Server {
+    let mut child = helpdesk()
+        .arg("--content")
+        .arg(content)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let base = loop {
+        let line = lines.next().expect("server exited before listening").expect("read stderr");
+        if let Some(addr) = line.split("serving on ").nth(1) {
+            break addr.trim().to_string();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base }
+}
+
+#[tokio::test]
+async fn serve_answers_pages_health_and_404() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(&repo_content(), &dir.path().join("data"));
+    let client = reqwest::Client::new();
+
+    let health = client.get(format!("{}/healthz", server.base)).send().await.expect("healthz");
+    assert_eq!(health.status(), 200);
+
+    let home = client.get(format!("{}/", server.base)).send().await.expect("home");
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.expect("text");
+    assert!(html.contains("Nieuw ondersteuningsticket"), "{html}");
+    assert!(html.contains("/__livereload"), "serve adds live reload");
+
+    let article = client.get(format!("{}/nl/tickets/ticket-aanmaken/", server.base)).send().await.expect("article");
+    assert_eq!(article.status(), 200);
+    assert!(article.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/html"));
+
+    let css = client.get(format!("{}/static/css/site.css", server.base)).send().await.expect("css");
+    assert_eq!(css.status(), 200);
+
+    let missing = client.get(format!("{}/nl/bestaat/niet/", server.base)).send().await.expect("404");
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.expect("text").contains("<html"), "the site's 404 page");
+}
+
+#[tokio::test]
+async fn serve_rebuilds_when_content_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let content = dir.path().join("content");
+    copy_dir(&repo_content(), &content);
+    let server = serve(&content, &dir.path().join("data"));
+    let client = reqwest::Client::new();
+    let url = format!("{}/nl/tickets/ticket-aanmaken/", server.base);
+
+    let page = content.join("faq/nl/tickets/ticket-aanmaken.md");
+    let text = std::fs::read_to_string(&page).expect("read");
+    std::fs::write(&page, format!("{text}\nEen gloednieuwe alinea.\n")).expect("write");
+    for _ in 0..100 {
+        let html = client.get(&url).send().await.expect("get").text().await.expect("text");
+        if html.contains("Een gloednieuwe alinea.") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the page was not rebuilt within 5 s");
+}
