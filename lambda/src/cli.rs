@@ -1,4 +1,4 @@
-//! The `helpdesk` command: `build`, `check`, `serve`.
+//! The `helpdesk` command: `build`, `check`, `serve`, `admin`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,14 @@ use clap::{Parser, Subcommand};
 use site_builder::{BuildError, BuildOptions};
 use tokio::sync::watch;
 
-use crate::{AppState, app};
+use std::sync::Arc;
+
+use site_builder::HelpdeskConfig;
+
+use crate::mail::outbox::OutboxMailer;
+use crate::model::{Org, Role};
+use crate::store::sqlite::SqliteStore;
+use crate::{AppState, Service, app};
 
 #[derive(Debug, Parser)]
 #[command(name = "helpdesk", version, about = "Helpdesk: FAQ site, search and support portal")]
@@ -38,6 +45,52 @@ pub enum Command {
         #[arg(long, default_value = ".helpdesk", env = "HELPDESK_DATA_DIR")]
         data_dir: PathBuf,
     },
+    /// Manage organisations and invite people.
+    Admin {
+        #[arg(long, default_value = ".helpdesk", env = "HELPDESK_DATA_DIR", global = true)]
+        data_dir: PathBuf,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Organisations (subscribers' companies).
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Invite someone: creates the account and e-mails a set-password link (also printed).
+    Invite {
+        #[arg(long)]
+        email: String,
+        /// The organisation's name.
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "subscriber", value_parser = ["subscriber", "agent", "admin"])]
+        role: String,
+        /// Display name (defaults to the part of the address before the @).
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Sector id from helpdesk.toml.
+        #[arg(long)]
+        sector: String,
+        /// Plan id from helpdesk.toml (default: the first plan).
+        #[arg(long)]
+        plan: Option<String>,
+        /// Colleagues in this organisation see each other's tickets.
+        #[arg(long)]
+        share_tickets: bool,
+    },
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -59,7 +112,63 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             build_reporting(&opts)
         }
         Command::Serve { addr, data_dir } => serve(&cli.content, addr, &data_dir),
+        Command::Admin { data_dir, command } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(admin(&cli.content, &data_dir, command))
+        }
     }
+}
+
+/// Where things live under the data directory.
+fn local_service(content: &Path, data_dir: &Path, default_base_url: &str) -> anyhow::Result<Arc<Service>> {
+    let config_path = content.join(site_builder::content::CONFIG_FILE);
+    let config = HelpdeskConfig::load(&config_path, &config_path).map_err(|d| anyhow::anyhow!("{d}"))?;
+    let store = SqliteStore::open(&data_dir.join("helpdesk.db"))?;
+    let base_url = std::env::var("HELPDESK_BASE_URL").unwrap_or_else(|_| default_base_url.to_owned());
+    let from = std::env::var("HELPDESK_FROM")
+        .unwrap_or_else(|_| format!("{} <{}>", config.site.name, config.site.support_email));
+    Ok(Arc::new(Service::new(config, Arc::new(store), base_url, from, data_dir.join("attachments"))))
+}
+
+fn outbox(data_dir: &Path) -> anyhow::Result<Arc<OutboxMailer>> {
+    Ok(Arc::new(OutboxMailer::new(data_dir.join("outbox")).context("creating the outbox")?))
+}
+
+async fn admin(content: &Path, data_dir: &Path, command: AdminCommand) -> anyhow::Result<ExitCode> {
+    let svc = local_service(content, data_dir, "http://127.0.0.1:3000")?;
+    match command {
+        AdminCommand::Org { command: OrgCommand::Create { name, sector, plan, share_tickets } } => {
+            if !svc.config.sectors.iter().any(|s| s.id == sector) {
+                let known: Vec<_> = svc.config.sectors.iter().map(|s| s.id.as_str()).collect();
+                anyhow::bail!("unknown sector `{sector}` (known: {})", known.join(", "));
+            }
+            let plan = match plan {
+                Some(p) if svc.config.plans.iter().any(|x| x.id == p) => p,
+                Some(p) => anyhow::bail!("unknown plan `{p}`"),
+                None => svc.config.plans.first().map(|p| p.id.clone()).unwrap_or_default(),
+            };
+            let org = Org {
+                id: crate::auth::random_token(9),
+                name: name.trim().to_owned(),
+                sector,
+                plan,
+                share_tickets,
+                created: chrono::Utc::now(),
+            };
+            svc.store.create_org(&org).await?;
+            println!("created organisation {} ({})", org.name, org.id);
+        }
+        AdminCommand::Invite { email, org, role, name } => {
+            let org = svc.store.org_by_name(&org).await?.with_context(|| format!("no organisation named `{org}`"))?;
+            let role = Role::parse(&role).context("role")?;
+            let (user, link) = svc.invite(&email, &name, &org, role).await?;
+            // Deliver now: the admin command does not keep a worker running.
+            crate::mail::deliver_due(svc.store.as_ref(), outbox(data_dir)?.as_ref(), chrono::Utc::now()).await;
+            println!("invited {} ({}) to {}", user.email, role.as_str(), org.name);
+            println!("set-password link: {link}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn build_reporting(opts: &BuildOptions) -> anyhow::Result<ExitCode> {
@@ -103,9 +212,19 @@ fn serve(content: &Path, addr: SocketAddr, data_dir: &Path) -> anyhow::Result<Ex
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
-        eprintln!("serving on http://{}", listener.local_addr()?);
-        let router = app(AppState { site_dir, builds: Some(rx) });
-        axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+        let local = listener.local_addr()?;
+        let service = local_service(content, data_dir, &format!("http://{local}"))?;
+        crate::mail::spawn_worker(
+            service.store.clone(),
+            outbox(data_dir)?,
+            service.kick.clone(),
+            std::time::Duration::from_secs(5),
+        );
+        eprintln!("serving on http://{local}");
+        let router = app(AppState { site_dir, builds: Some(rx), service });
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown())
+            .await?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -13,7 +13,16 @@ use tokio::sync::watch;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub mod auth;
+pub mod calendar;
 pub mod cli;
+pub mod mail;
+pub mod model;
+pub mod service;
+pub mod store;
+pub mod web;
+
+pub use service::Service;
 
 /// What every request handler can reach.
 #[derive(Debug, Clone)]
@@ -22,18 +31,23 @@ pub struct AppState {
     pub site_dir: PathBuf,
     /// Counts successful rebuilds; `None` when the site never changes (no live reload).
     pub builds: Option<watch::Receiver<u64>>,
+    pub service: std::sync::Arc<Service>,
 }
 
 /// The whole service. Lambda, the local server and the tests all run this.
 pub fn app(state: AppState) -> Router {
     let not_found = ServeFile::new(state.site_dir.join("404.html"));
     let site = ServeDir::new(&state.site_dir).append_index_html_on_directories(true).not_found_service(not_found);
-    let mut router = Router::new().route("/healthz", get(|| async { "ok" }));
+    let mut router =
+        Router::new().route("/healthz", get(|| async { "ok" })).merge(web::routes().with_state(state.service.clone()));
     if let Some(builds) = state.builds.clone() {
         router = router.route("/__livereload", get(move || live_reload(builds.clone())));
     }
+    // Large enough for a ticket with several attachments at the configured maximum each.
+    let body_limit = (state.service.config.tickets.max_attachment_mb as usize * 5 + 1) * 1024 * 1024;
     router
         .fallback_service(site)
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -1,0 +1,132 @@
+//! E-mail: messages are composed once (real RFC 5322 + MIME: multipart text and HTML, encoded
+//! Dutch subjects, Message-ID, Date), queued in the store together with the change that caused
+//! them, and handed to a [`Mailer`] by a worker that retries with backoff. A failing mail
+//! provider therefore never loses or blocks a ticket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use lettre::message::{Mailbox, MultiPart, header};
+
+use crate::model::OutgoingMail;
+use crate::store::Store;
+
+pub mod outbox;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid address {0}")]
+    Address(String),
+    #[error("cannot build the message: {0}")]
+    Build(String),
+    #[error("the mail provider failed: {0}")]
+    Provider(String),
+}
+
+/// Hands a composed message to the outside world.
+#[async_trait]
+pub trait Mailer: Send + Sync + std::fmt::Debug {
+    /// Delivers `mail.raw` to `mail.to`; returns the provider's message id.
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, MailError>;
+}
+
+/// What a message says; [`compose`] makes the MIME.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Threading: the Message-ID this one answers, if any.
+    pub in_reply_to: Option<String>,
+}
+
+pub fn compose(draft: &Draft, now: DateTime<Utc>) -> Result<OutgoingMail, MailError> {
+    let from: Mailbox = draft.from.parse().map_err(|_| MailError::Address(draft.from.clone()))?;
+    let to: Mailbox = draft.to.parse().map_err(|_| MailError::Address(draft.to.clone()))?;
+    let id = crate::auth::random_token(16);
+    let domain = from.email.domain().to_owned();
+    let mut builder = lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(draft.subject.clone())
+        .message_id(Some(format!("<{id}@{domain}>")))
+        .date(now.into())
+        .header(header::MIME_VERSION_1_0);
+    if let Some(parent) = &draft.in_reply_to {
+        builder = builder.in_reply_to(parent.clone()).references(parent.clone());
+    }
+    let message = builder
+        .multipart(MultiPart::alternative_plain_html(draft.text.clone(), draft.html.clone()))
+        .map_err(|e| MailError::Build(e.to_string()))?;
+    Ok(OutgoingMail {
+        id,
+        to: draft.to.clone(),
+        subject: draft.subject.clone(),
+        raw: message.formatted(),
+        attempts: 0,
+        next_attempt: now,
+        created: now,
+        last_error: None,
+    })
+}
+
+/// Backoff after the `attempts`-th failure: 30 s, 1 min, 2 min, ... capped at 1 hour.
+pub fn retry_delay(attempts: u32) -> chrono::Duration {
+    let secs = 30i64.saturating_mul(1 << attempts.min(7));
+    chrono::Duration::seconds(secs.min(3600))
+}
+
+/// Sends every due mail once. Returns how many went out.
+pub async fn deliver_due(store: &dyn Store, mailer: &dyn Mailer, now: DateTime<Utc>) -> usize {
+    let due = match store.due_mail(now, 50).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the mail outbox");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for mail in due {
+        match mailer.send(&mail).await {
+            Ok(provider_id) => {
+                if let Err(e) = store.mail_sent(&mail.id, &provider_id).await {
+                    tracing::warn!(mail = %mail.id, error = %e, "mail sent but not marked");
+                }
+                sent += 1;
+            }
+            Err(e) => {
+                let next = now + retry_delay(mail.attempts);
+                tracing::warn!(mail = %mail.id, attempts = mail.attempts + 1, error = %e, "mail failed; will retry");
+                let _ = store.mail_failed(&mail.id, next, &e.to_string()).await;
+            }
+        }
+    }
+    sent
+}
+
+/// Wakes up the worker right away (after a state change queued mail) instead of at its next tick.
+#[derive(Debug, Clone, Default)]
+pub struct Kick(Arc<tokio::sync::Notify>);
+
+impl Kick {
+    pub fn kick(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// The mail worker: delivers due mail when kicked and every `tick`.
+pub fn spawn_worker(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, kick: Kick, tick: Duration) {
+    tokio::spawn(async move {
+        loop {
+            while deliver_due(store.as_ref(), mailer.as_ref(), Utc::now()).await > 0 {}
+            tokio::select! {
+                _ = kick.0.notified() => {}
+                _ = tokio::time::sleep(tick) => {}
+            }
+        }
+    });
+}

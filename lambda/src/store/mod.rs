@@ -1,0 +1,94 @@
+//! Storage behind one trait, with an embedded implementation (SQLite) and, on AWS, DynamoDB.
+//!
+//! Every operation is a key lookup, a query on one index, or one transaction, so that both
+//! backends serve it without joins:
+//! - ticket creation takes the next number from a counter, writes the ticket, its first
+//!   message, the idempotency record and the acknowledgement mail in one transaction;
+//! - state changes write the ticket, the message and the mails they cause together, so an
+//!   accepted ticket or answer never exists without its e-mail being queued.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::model::*;
+
+pub mod sqlite;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key (e-mail, organisation name, ...) is taken.
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// What a new ticket needs; the store adds the number.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    /// Ticket with `number`/`seq` left empty: the store assigns them.
+    pub ticket: Ticket,
+    pub first: Message,
+    /// The same key twice (a double click, a retry) gives back the first ticket.
+    pub idempotency_key: String,
+}
+
+/// Builds the mails a new ticket causes once its number is known.
+pub type MailsFor = Box<dyn FnOnce(&Ticket) -> Vec<OutgoingMail> + Send>;
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    // Organisations and users.
+    async fn create_org(&self, org: &Org) -> Result<()>;
+    async fn org(&self, id: &str) -> Result<Option<Org>>;
+    async fn org_by_name(&self, name: &str) -> Result<Option<Org>>;
+    async fn create_user(&self, user: &User) -> Result<()>;
+    async fn user(&self, id: &str) -> Result<Option<User>>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    async fn set_password(&self, user_id: &str, hash: &str) -> Result<()>;
+
+    // Sessions and single-use tokens (both expire).
+    async fn put_session(&self, session: &Session) -> Result<()>;
+    async fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>>;
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<()>;
+    async fn put_token(&self, token: &Token) -> Result<()>;
+    /// Removes the token and returns it, if it exists, is of this kind and has not expired.
+    /// Of two concurrent calls with the same hash, at most one gets it.
+    async fn take_token(&self, hash: &str, kind: TokenKind, now: DateTime<Utc>) -> Result<Option<Token>>;
+
+    // Tickets.
+    /// Creates the ticket with the next incident number, atomically with its first message,
+    /// its idempotency record and `mails(&ticket)`. Returns the ticket and whether it is new
+    /// (`false`: the idempotency key was seen before and this is the earlier ticket).
+    async fn create_ticket(&self, new: NewTicket, numbering: &Numbering, mails: MailsFor) -> Result<(Ticket, bool)>;
+    async fn ticket(&self, number: &str) -> Result<Option<Ticket>>;
+    /// An organisation's tickets, newest first.
+    async fn tickets_for_org(&self, org_id: &str, q: &TicketQuery) -> Result<Page<Ticket>>;
+    /// One requester's tickets, newest first.
+    async fn tickets_for_requester(&self, user_id: &str, q: &TicketQuery) -> Result<Page<Ticket>>;
+    /// The thread, oldest first.
+    async fn messages(&self, number: &str) -> Result<Vec<Message>>;
+    /// Appends a message and saves the ticket's new fields (state, assignee, level, updated),
+    /// with the mails it causes, in one transaction.
+    async fn update_ticket(&self, ticket: &Ticket, message: Option<&Message>, mails: &[OutgoingMail]) -> Result<()>;
+
+    // The mail outbox.
+    async fn enqueue_mail(&self, mail: &OutgoingMail) -> Result<()>;
+    /// Mails whose next attempt is due, oldest first.
+    async fn due_mail(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutgoingMail>>;
+    async fn mail_sent(&self, id: &str, provider_id: &str) -> Result<()>;
+    async fn mail_failed(&self, id: &str, next_attempt: DateTime<Utc>, error: &str) -> Result<()>;
+
+    // Rate limiting.
+    /// Counts one hit on `key` in the fixed window that `window_start` names and returns the
+    /// window's count so far.
+    async fn hit(&self, key: &str, window_start: DateTime<Utc>, expires: DateTime<Utc>) -> Result<u32>;
+    /// The count of `key` in the window `window_start` names (0 if none).
+    async fn hits(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32>;
+    async fn clear_hits(&self, key: &str, window_start: DateTime<Utc>) -> Result<()>;
+}

@@ -1,0 +1,424 @@
+//! The Tickets tab: the list, the new-ticket form, a ticket's page, replies and attachments.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use minijinja::{Value, context};
+
+use super::{Csrf, Svc, WebError, WebResult, render, require_user, site_ctx};
+use crate::auth::random_token;
+use crate::model::*;
+use crate::service::{Service, TicketDraft, urlencode};
+
+pub fn routes() -> Router<Svc> {
+    Router::new()
+        .route("/portal/tickets", get(list).post(create))
+        .route("/portal/tickets/new", get(new_form))
+        .route("/portal/tickets/{number}", get(show))
+        .route("/portal/tickets/{number}/reply", post(reply))
+        .route("/portal/tickets/{number}/close", post(close))
+        .route("/portal/tickets/{number}/attachments/{id}", get(attachment))
+}
+
+fn ticket_url(t: &Ticket) -> String {
+    format!("/portal/tickets/{}", urlencode(&t.number))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+#[derive(Debug, serde::Deserialize)]
+struct ListQuery {
+    state: Option<String>,
+    q: Option<String>,
+    scope: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn list(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, Query(lq): Query<ListQuery>) -> WebResult {
+    let user = require_user(&svc, &headers, "/portal/tickets").await?;
+    let org = svc.store.org(&user.org_id).await?;
+    let shares = org.as_ref().is_some_and(|o| o.share_tickets);
+    let state = lq.state.as_deref().and_then(TicketState::parse);
+    let all = shares && lq.scope.as_deref() != Some("mine");
+    let search = lq.q.clone().unwrap_or_default().trim().to_lowercase();
+    let q = TicketQuery { state, cursor: lq.cursor.clone(), limit: if search.is_empty() { 25 } else { 200 } };
+    let page = if all {
+        svc.store.tickets_for_org(&user.org_id, &q).await?
+    } else {
+        svc.store.tickets_for_requester(&user.id, &q).await?
+    };
+    let tickets: Vec<&Ticket> = page
+        .items
+        .iter()
+        .filter(|t| {
+            search.is_empty() || t.number.to_lowercase().contains(&search) || t.subject.to_lowercase().contains(&search)
+        })
+        .collect();
+    let states: Vec<Value> = TicketState::ALL
+        .iter()
+        .map(|s| context! { id => s.as_str(), label => super::state_label(s.as_str()) })
+        .collect();
+    let html = render(
+        &svc,
+        "tickets.html",
+        context! {
+            site => site_ctx(&svc), csrf => csrf.token, user => user, tab => "tickets",
+            tickets => tickets, states => states, shares => shares, all => all,
+            state => lq.state, q => lq.q, next => page.next,
+            sectors => sector_names(&svc),
+        },
+    )?;
+    Ok(csrf.page(&svc, html))
+}
+
+fn sector_names(svc: &Service) -> BTreeMap<String, String> {
+    svc.config.sectors.iter().map(|s| (s.id.clone(), s.name.get("nl").to_owned())).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The form
+
+#[derive(Debug, Default, serde::Serialize)]
+struct FormValues {
+    email: String,
+    sector: String,
+    subtopic: String,
+    subject: String,
+    preferred_agent: String,
+    administration: String,
+    description: String,
+    submission_id: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct NewQuery {
+    administration: Option<String>,
+    sector: Option<String>,
+    subject: Option<String>,
+}
+
+async fn new_form(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, Query(nq): Query<NewQuery>) -> WebResult {
+    let back = match &nq.administration {
+        Some(a) => format!("/portal/tickets/new?administration={}", urlencode(a)),
+        None => "/portal/tickets/new".to_owned(),
+    };
+    let user = require_user(&svc, &headers, &back).await?;
+    let org = svc.store.org(&user.org_id).await?;
+    let values = FormValues {
+        email: user.email.clone(),
+        sector: nq.sector.or_else(|| org.map(|o| o.sector)).unwrap_or_default(),
+        subject: nq.subject.unwrap_or_default(),
+        administration: nq.administration.unwrap_or_default(),
+        submission_id: random_token(16),
+        ..Default::default()
+    };
+    form_page(&svc, &csrf, &user, values, BTreeMap::new(), StatusCode::OK)
+}
+
+fn form_page(
+    svc: &Service,
+    csrf: &Csrf,
+    user: &User,
+    values: FormValues,
+    errors: BTreeMap<&'static str, String>,
+    status: StatusCode,
+) -> WebResult {
+    let t = &svc.config.tickets;
+    let html = render(
+        svc,
+        "ticket_new.html",
+        context! {
+            site => site_ctx(svc), csrf => csrf.token, user => user, tab => "new",
+            values => values, errors => errors,
+            sectors => svc.config.sectors.iter().map(|s| context! {
+                id => s.id, name => s.name.get("nl"),
+                subtopics => s.subtopics.iter().map(|x| context! { id => x.id, name => x.name.get("nl") }).collect::<Vec<_>>(),
+            }).collect::<Vec<_>>(),
+            agents => svc.config.agents.iter().map(|a| context! { id => a.id, name => a.name }).collect::<Vec<_>>(),
+            max_mb => t.max_attachment_mb, types => t.attachment_types.join(", "),
+            accept => t.attachment_types.iter().map(|x| format!(".{x}")).collect::<Vec<_>>().join(","),
+        },
+    )?;
+    let mut resp = csrf.page(svc, html);
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+/// A file from the form, before it is kept.
+struct Upload {
+    filename: String,
+    content_type: String,
+    bytes: Vec<u8>,
+}
+
+/// Reads the multipart form: text fields into a map, files into uploads.
+async fn read_form(
+    svc: &Service,
+    mut mp: Multipart,
+) -> WebResult<(BTreeMap<String, String>, Vec<Upload>, Vec<String>)> {
+    let mut fields = BTreeMap::new();
+    let mut uploads = Vec::new();
+    let mut problems = Vec::new();
+    let max = u64::from(svc.config.tickets.max_attachment_mb) * 1024 * 1024;
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    WebError::Internal("upload too large".into())
+                } else {
+                    WebError::Internal(format!("multipart: {e}"))
+                });
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "attachments" {
+            let filename = field.file_name().map(sanitize_filename).unwrap_or_default();
+            let content_type = field.content_type().unwrap_or("application/octet-stream").to_owned();
+            let bytes = field.bytes().await.map_err(|e| WebError::Internal(e.to_string()))?;
+            if filename.is_empty() && bytes.is_empty() {
+                continue; // the empty file input of a form without attachments
+            }
+            let ext = filename.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
+            if !svc.config.tickets.attachment_types.contains(&ext) {
+                problems.push(format!(
+                    "{filename}: dit soort bestand kan niet mee (toegestaan: {}).",
+                    svc.config.tickets.attachment_types.join(", ")
+                ));
+            } else if bytes.len() as u64 > max {
+                problems.push(format!("{filename}: groter dan {} MB.", svc.config.tickets.max_attachment_mb));
+            } else {
+                uploads.push(Upload { filename, content_type, bytes: bytes.to_vec() });
+            }
+        } else {
+            let text = field.text().await.map_err(|e| WebError::Internal(e.to_string()))?;
+            fields.insert(name, text);
+        }
+    }
+    Ok((fields, uploads, problems))
+}
+
+/// The name part only, without path or control characters.
+fn sanitize_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    base.chars().filter(|c| !c.is_control() && *c != '"').take(120).collect::<String>().trim().to_owned()
+}
+
+/// Keeps uploads under the attachments directory, one folder per upload batch.
+async fn keep_uploads(svc: &Service, uploads: Vec<Upload>) -> WebResult<Vec<Attachment>> {
+    let mut out = Vec::new();
+    for u in uploads {
+        let id = random_token(12);
+        let path = svc.attachments_dir.join(&id);
+        tokio::fs::create_dir_all(&svc.attachments_dir).await.map_err(|e| WebError::Internal(e.to_string()))?;
+        tokio::fs::write(&path, &u.bytes).await.map_err(|e| WebError::Internal(e.to_string()))?;
+        out.push(Attachment { id, filename: u.filename, content_type: u.content_type, size: u.bytes.len() as u64 });
+    }
+    Ok(out)
+}
+
+async fn create(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, mp: Multipart) -> WebResult {
+    let user = require_user(&svc, &headers, "/portal/tickets/new").await?;
+    let (f, uploads, file_problems) = read_form(&svc, mp).await?;
+    csrf.check(f.get("csrf_token").map(String::as_str))?;
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let values = FormValues {
+        email: user.email.clone(),
+        sector: get("sector"),
+        subtopic: get("subtopic"),
+        subject: get("subject"),
+        preferred_agent: get("preferred_agent"),
+        administration: get("administration"),
+        description: f.get("description").cloned().unwrap_or_default(),
+        submission_id: Some(get("submission_id")).filter(|s| !s.is_empty()).unwrap_or_else(|| random_token(16)),
+    };
+    let mut errors: BTreeMap<&'static str, String> = BTreeMap::new();
+    let sector = svc.config.sectors.iter().find(|s| s.id == values.sector);
+    match sector {
+        None => {
+            errors.insert("sector", "Kies een sector.".into());
+        }
+        Some(s) => {
+            // The no-JavaScript form lists every subtopic as `sector/subtopic`.
+            let sub = values.subtopic.rsplit('/').next().unwrap_or_default();
+            if !s.subtopics.iter().any(|t| t.id == sub) {
+                errors.insert("subtopic", "Kies een deelonderwerp dat bij de sector past.".into());
+            }
+        }
+    }
+    if values.subject.is_empty() {
+        errors.insert("subject", "Vul een onderwerp in.".into());
+    } else if values.subject.chars().count() > 150 {
+        errors.insert("subject", "Houd het onderwerp korter dan 150 tekens.".into());
+    }
+    if !values.preferred_agent.is_empty() && !svc.config.agents.iter().any(|a| a.id == values.preferred_agent) {
+        errors.insert("preferred_agent", "Kies een medewerker uit de lijst.".into());
+    }
+    if values.description.trim().is_empty() {
+        errors.insert("description", "Beschrijf uw vraag.".into());
+    } else if values.description.len() > 50_000 {
+        errors.insert("description", "De beschrijving is te lang (meer dan 50.000 tekens).".into());
+    }
+    if values.administration.chars().count() > 200 {
+        errors.insert("administration", "De administratie is te lang.".into());
+    }
+    if !file_problems.is_empty() {
+        errors.insert("attachments", format!("{} Voeg de bestanden opnieuw toe.", file_problems.join(" ")));
+    }
+    if !errors.is_empty() {
+        return form_page(&svc, &csrf, &user, values, errors, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let attachments = keep_uploads(&svc, uploads).await?;
+    let draft = TicketDraft {
+        sector: values.sector.clone(),
+        subtopic: values.subtopic.rsplit('/').next().unwrap_or_default().to_owned(),
+        subject: values.subject,
+        preferred_agent: Some(values.preferred_agent).filter(|s| !s.is_empty()),
+        administration: Some(values.administration).filter(|s| !s.is_empty()),
+        description: values.description,
+        attachments,
+        submission_id: values.submission_id,
+    };
+    let (ticket, _) = svc.create_ticket(draft, &user).await?;
+    Ok(Redirect::to(&format!("{}?created=1", ticket_url(&ticket))).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// One ticket
+
+/// The ticket, if it exists and `user` may see it; otherwise 404 either way.
+async fn visible_ticket(svc: &Service, user: &User, number: &str) -> WebResult<Ticket> {
+    let ticket = svc.store.ticket(number).await?.ok_or(WebError::NotFound)?;
+    if svc.may_see(user, &ticket).await? { Ok(ticket) } else { Err(WebError::NotFound) }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ShowQuery {
+    created: Option<String>,
+}
+
+async fn show(
+    State(svc): State<Svc>,
+    csrf: Csrf,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Query(sq): Query<ShowQuery>,
+) -> WebResult {
+    let user = require_user(&svc, &headers, &format!("/portal/tickets/{}", urlencode(&number))).await?;
+    let ticket = visible_ticket(&svc, &user, &number).await?;
+    ticket_page(&svc, &csrf, &user, &ticket, sq.created.is_some(), BTreeMap::new(), "", StatusCode::OK).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn ticket_page(
+    svc: &Service,
+    csrf: &Csrf,
+    user: &User,
+    ticket: &Ticket,
+    created: bool,
+    errors: BTreeMap<&'static str, String>,
+    reply: &str,
+    status: StatusCode,
+) -> WebResult {
+    let messages: Vec<Message> =
+        svc.store.messages(&ticket.number).await?.into_iter().filter(|m| m.kind != MessageKind::Note).collect();
+    let agent = ticket.preferred_agent.as_ref().and_then(|id| svc.config.agents.iter().find(|a| &a.id == id));
+    let html = render(
+        svc,
+        "ticket.html",
+        context! {
+            site => site_ctx(svc), csrf => csrf.token, user => user, tab => "tickets",
+            ticket => ticket, url => ticket_url(ticket), messages => messages, created => created,
+            sector => svc.sector_name(&ticket.sector), subtopic => svc.subtopic_name(&ticket.sector, &ticket.subtopic),
+            agent => agent.map(|a| a.name.clone()), errors => errors, reply => reply,
+            max_mb => svc.config.tickets.max_attachment_mb,
+        },
+    )?;
+    let mut resp = csrf.page(svc, html);
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+async fn reply(
+    State(svc): State<Svc>,
+    csrf: Csrf,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    mp: Multipart,
+) -> WebResult {
+    let user = require_user(&svc, &headers, &format!("/portal/tickets/{}", urlencode(&number))).await?;
+    let ticket = visible_ticket(&svc, &user, &number).await?;
+    let (f, uploads, file_problems) = read_form(&svc, mp).await?;
+    csrf.check(f.get("csrf_token").map(String::as_str))?;
+    let body = f.get("description").cloned().unwrap_or_default();
+    let mut errors = BTreeMap::new();
+    if body.trim().is_empty() {
+        errors.insert("description", "Schrijf uw reactie.".to_owned());
+    }
+    if !file_problems.is_empty() {
+        errors.insert("attachments", file_problems.join(" "));
+    }
+    if !errors.is_empty() {
+        return ticket_page(&svc, &csrf, &user, &ticket, false, errors, &body, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let attachments = keep_uploads(&svc, uploads).await?;
+    let t = svc.reply(&ticket, &user, body, attachments).await?;
+    Ok(Redirect::to(&ticket_url(&t)).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct CsrfForm {
+    csrf_token: Option<String>,
+}
+
+async fn close(
+    State(svc): State<Svc>,
+    csrf: Csrf,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> WebResult {
+    let user = require_user(&svc, &headers, &format!("/portal/tickets/{}", urlencode(&number))).await?;
+    let ticket = visible_ticket(&svc, &user, &number).await?;
+    csrf.check(f.csrf_token.as_deref())?;
+    let t = svc.close(&ticket, &user).await?;
+    Ok(Redirect::to(&ticket_url(&t)).into_response())
+}
+
+async fn attachment(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path((number, id)): Path<(String, String)>,
+) -> WebResult {
+    let user = require_user(&svc, &headers, &format!("/portal/tickets/{}", urlencode(&number))).await?;
+    let ticket = visible_ticket(&svc, &user, &number).await?;
+    let messages = svc.store.messages(&ticket.number).await?;
+    let att = messages
+        .iter()
+        .filter(|m| m.kind != MessageKind::Note || user.role.is_staff())
+        .flat_map(|m| &m.attachments)
+        .find(|a| a.id == id)
+        .ok_or(WebError::NotFound)?;
+    let bytes = tokio::fs::read(svc.attachments_dir.join(&att.id)).await.map_err(|_| WebError::NotFound)?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    // Served as a download, never rendered inline: an uploaded HTML or SVG file cannot run here.
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    let disposition = format!(
+        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+        att.filename.replace(|c: char| !c.is_ascii(), "_"),
+        urlencode(&att.filename)
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(resp)
+}
