@@ -61,6 +61,7 @@ impl Service {
         let calendar = Calendar::new(config.holidays.clone());
         let numbering = Numbering::new(config.tickets.number_format.clone());
         let base_url = base_url.trim_end_matches('/').to_owned();
+        let _ = crate::web::ERROR_SITE.set(crate::web::site_value(&config.site));
         Self {
             templates: crate::web::templates(),
             calendar,

@@ -169,7 +169,13 @@ fn template_env(content_dir: &Path) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_loader(minijinja::path_loader(content_dir.join("templates")));
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    // Escape what HTML needs escaped, and leave `/` alone so URLs stay readable.
+    readable_escaping(&mut env);
+    env
+}
+
+/// Escape what HTML needs escaped, and leave `/` alone so URLs stay readable (minijinja's own
+/// escaping writes `&#x2f;`). Used by the site's and the service's templates alike.
+pub fn readable_escaping(env: &mut Environment<'_>) {
     env.set_formatter(|out, state, value| {
         match (state.auto_escape(), value.as_str()) {
             (minijinja::AutoEscape::Html, Some(s)) if !value.is_safe() => out.write_str(&escape_html(s))?,
@@ -177,7 +183,6 @@ fn template_env(content_dir: &Path) -> Environment<'static> {
         }
         Ok(())
     });
-    env
 }
 
 /// Escapes text for HTML content and quoted attribute values.

@@ -48,6 +48,7 @@ pub fn templates() -> Environment<'static> {
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html") { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None }
     });
+    site_builder::build::readable_escaping(&mut env);
     env.add_filter("urlencode_path", |s: String| urlencode(&s));
     env.add_filter("date_nl", |s: String| {
         chrono::DateTime::parse_from_rfc3339(&s)
@@ -150,15 +151,20 @@ impl IntoResponse for WebError {
                 )
             }
         };
+        let site = ERROR_SITE.get().cloned().unwrap_or_default();
         let html = templates()
             .get_template("message.html")
-            .and_then(|t| t.render(context! { title => title, text => text, user => Value::UNDEFINED }))
+            .and_then(|t| t.render(context! { site => site, title => title, text => text }))
             .unwrap_or_else(|_| text.to_owned());
         (status, Html(html)).into_response()
     }
 }
 
 pub type WebResult<T = Response> = Result<T, WebError>;
+
+/// The site's name and contact details for error pages, which are rendered without the
+/// service at hand; set once when the service starts.
+pub static ERROR_SITE: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
 
 // ---------------------------------------------------------------------------------------------
 // Cookies, CSRF and the current user
@@ -268,7 +274,10 @@ pub fn render(svc: &Service, name: &str, ctx: Value) -> WebResult<String> {
 }
 
 pub fn site_ctx(svc: &Service) -> Value {
-    let s = &svc.config.site;
+    site_value(&svc.config.site)
+}
+
+pub fn site_value(s: &site_builder::config::SiteConfig) -> Value {
     context! { name => s.name, company => s.company, support_email => s.support_email, phone => s.phone }
 }
 
