@@ -367,8 +367,8 @@ async fn start_session(svc: &Service, user: &User, next: &str) -> WebResult {
 }
 
 #[derive(Debug, serde::Deserialize)]
-struct CsrfOnly {
-    csrf_token: Option<String>,
+pub struct CsrfOnly {
+    pub csrf_token: Option<String>,
 }
 
 async fn logout(

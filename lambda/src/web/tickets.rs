@@ -372,17 +372,12 @@ async fn reply(
     Ok(Redirect::to(&ticket_url(&t)).into_response())
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct CsrfForm {
-    csrf_token: Option<String>,
-}
-
 async fn close(
     State(svc): State<Svc>,
     csrf: Csrf,
     headers: HeaderMap,
     Path(number): Path<String>,
-    axum::Form(f): axum::Form<CsrfForm>,
+    axum::Form(f): axum::Form<super::CsrfOnly>,
 ) -> WebResult {
     let user = require_user(&svc, &headers, &format!("/portal/tickets/{}", urlencode(&number))).await?;
     let ticket = visible_ticket(&svc, &user, &number).await?;
