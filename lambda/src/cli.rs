@@ -198,16 +198,34 @@ fn serve(content: &Path, addr: SocketAddr, data_dir: &Path) -> anyhow::Result<Ex
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let mut opts = BuildOptions::new(content, &site_dir);
     opts.live_reload = true;
-    if build_reporting(&opts)? != ExitCode::SUCCESS {
-        anyhow::bail!("fix the content problems above, then start again");
-    }
+    // The builds counter: 0 until the first build is done; pages of the site wait for it.
     let (tx, rx) = watch::channel(0u64);
-    let _watcher = site_builder::watch::watch(content, move || {
-        if build_reporting(&opts).is_ok_and(|c| c == ExitCode::SUCCESS) {
-            tx.send_modify(|n| *n += 1);
+    let rebuild = {
+        let opts = std::sync::Mutex::new(opts);
+        move || {
+            let opts = opts.lock().unwrap_or_else(|e| e.into_inner());
+            let ok = build_reporting(&opts).is_ok_and(|c| c == ExitCode::SUCCESS);
+            if ok {
+                tx.send_modify(|n| *n += 1);
+            }
+            ok
+        }
+    };
+    let rebuild = Arc::new(rebuild);
+    let _watcher = site_builder::watch::watch(content, {
+        let rebuild = rebuild.clone();
+        move || {
+            rebuild();
         }
     })
     .context("watching the content directory")?;
+    // The first build runs beside the server, so that the portal answers at once.
+    std::thread::spawn(move || {
+        if !rebuild() {
+            eprintln!("fix the content problems above, then start again");
+            std::process::exit(1);
+        }
+    });
 
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {

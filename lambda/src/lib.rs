@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use tokio::sync::watch;
@@ -29,7 +31,8 @@ pub use service::Service;
 pub struct AppState {
     /// The built static site (`dist/`).
     pub site_dir: PathBuf,
-    /// Counts successful rebuilds; `None` when the site never changes (no live reload).
+    /// Counts successful builds (0 while the first is running); `None` when the site is built
+    /// once before the service starts and never changes (no live reload).
     pub builds: Option<watch::Receiver<u64>>,
     pub service: std::sync::Arc<Service>,
 }
@@ -38,6 +41,17 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     let not_found = ServeFile::new(state.site_dir.join("404.html"));
     let site = ServeDir::new(&state.site_dir).append_index_html_on_directories(true).not_found_service(not_found);
+    let mut site = Router::new().fallback_service(site);
+    if let Some(builds) = state.builds.clone() {
+        // While the first build is still running, pages of the site wait for it.
+        site = site.layer(axum::middleware::from_fn(move |req: Request, next: Next| {
+            let mut builds = builds.clone();
+            async move {
+                let _ = builds.wait_for(|n| *n > 0).await;
+                next.run(req).await
+            }
+        }));
+    }
     let mut router =
         Router::new().route("/healthz", get(|| async { "ok" })).merge(web::routes().with_state(state.service.clone()));
     if let Some(builds) = state.builds.clone() {

@@ -17,10 +17,10 @@ use crate::store::{NewTicket, Store, StoreError};
 /// Everything a request handler needs, built once at start-up (or Lambda cold start).
 #[derive(Debug)]
 pub struct Service {
-    pub config: HelpdeskConfig,
+    pub config: Arc<HelpdeskConfig>,
     pub store: Arc<dyn Store>,
     pub kick: Kick,
-    pub templates: Environment<'static>,
+    pub templates: Arc<Environment<'static>>,
     pub calendar: Calendar,
     pub numbering: Numbering,
     pub throttle: Throttle,
@@ -63,7 +63,7 @@ impl Service {
         let base_url = base_url.trim_end_matches('/').to_owned();
         let _ = crate::web::ERROR_SITE.set(crate::web::site_value(&config.site));
         Self {
-            templates: crate::web::templates(),
+            templates: Arc::new(crate::web::templates()),
             calendar,
             numbering,
             throttle: Throttle::default(),
@@ -73,7 +73,7 @@ impl Service {
             attachments_dir,
             store,
             kick: Kick::default(),
-            config,
+            config: Arc::new(config),
         }
     }
 
@@ -226,16 +226,15 @@ impl Service {
     fn ack_builder(&self, description: &str) -> crate::store::MailsFor {
         // Everything the closure needs, owned: it runs inside the store.
         let templates = self.templates.clone();
+        let config = self.config.clone();
         let from = self.from.clone();
-        let site = self.config.site.clone();
         let base_url = self.base_url.clone();
-        let sectors = self.config.sectors.clone();
         let summary = site_builder::build::summary(description, 600);
         Box::new(move |t: &Ticket| {
-            let sector = sectors.iter().find(|s| s.id == t.sector);
+            let sector = config.sectors.iter().find(|s| s.id == t.sector);
             let subtopic = sector.and_then(|s| s.subtopics.iter().find(|x| x.id == t.subtopic));
             let ctx = context! {
-                ticket => t, site => site, summary => summary,
+                ticket => t, site => config.site, summary => summary,
                 link => format!("{base_url}/portal/tickets/{}", urlencode(&t.number)),
                 due => site_builder::build::format_date("nl", t.due),
                 sector => sector.map(|s| s.name.get("nl")), subtopic => subtopic.map(|s| s.name.get("nl")),

@@ -14,7 +14,7 @@ use crate::model::*;
 
 pub mod sqlite;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A unique key (e-mail, organisation name, ...) is taken.
     #[error("{0} already exists")]
@@ -37,8 +37,9 @@ pub struct NewTicket {
     pub idempotency_key: String,
 }
 
-/// Builds the mails a new ticket causes once its number is known.
-pub type MailsFor = Box<dyn FnOnce(&Ticket) -> Vec<OutgoingMail> + Send>;
+/// Builds the mails a new ticket causes once its number is known. A store may call it more
+/// than once (an optimistic transaction that is retried) and keeps only the last result.
+pub type MailsFor = Box<dyn Fn(&Ticket) -> Vec<OutgoingMail> + Send + Sync>;
 
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {

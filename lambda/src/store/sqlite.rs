@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -33,9 +33,113 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due) WHERE due IS NOT NULL;
 CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, window INTEGER NOT NULL, count INTEGER NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (key, window));
 ";
 
+/// The embedded store: one writer thread that commits in groups, and a pool of readers.
+///
+/// Writes are sent to a dedicated thread that owns the only writing connection. It takes every
+/// write that is waiting, runs each in its own savepoint inside one transaction and commits
+/// them together (group commit), then answers each caller. A failing write rolls back to its
+/// savepoint and leaves the others alone; nobody is answered before the commit.
+/// Reads run on the caller's thread on a pooled read-only connection: with WAL they never wait
+/// for the writer and always see every commit that was answered before they started.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    writer: std::sync::mpsc::Sender<Box<dyn WriteJob>>,
+    readers: Arc<Readers>,
+}
+
+#[derive(Debug)]
+struct Readers {
+    path: std::path::PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// The most writes committed together.
+const MAX_GROUP: usize = 256;
+/// Idle read connections kept open.
+const MAX_IDLE_READERS: usize = 16;
+
+trait WriteJob: Send {
+    /// Runs the write inside the open transaction; `true` when it succeeded.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller once the group's commit is known.
+    fn finish(self: Box<Self>, commit: Result<()>);
+}
+
+impl std::fmt::Debug for dyn WriteJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteJob")
+    }
+}
+
+struct Write<T, F> {
+    f: Option<F>,
+    result: Option<Result<T>>,
+    reply: tokio::sync::oneshot::Sender<Result<T>>,
+}
+
+impl<T: Send, F: FnOnce(&Connection) -> Result<T> + Send> WriteJob for Write<T, F> {
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(f) = self.f.take() else { return false };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)))
+            .unwrap_or_else(|_| Err(StoreError::Backend("a write panicked".into())));
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: Result<()>) {
+        let result = match (commit, self.result) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Some(r)) => r,
+            (Ok(()), None) => Err(StoreError::Backend("write not run".into())),
+        };
+        let _ = self.reply.send(result);
+    }
+}
+
+fn writer_loop(conn: Connection, jobs: std::sync::mpsc::Receiver<Box<dyn WriteJob>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let e = backend(e);
+            group.into_iter().for_each(|job| job.finish(Err(e.clone())));
+            continue;
+        }
+        for job in &mut group {
+            let step = conn.execute_batch("SAVEPOINT w").map_err(backend).and_then(|()| {
+                let sql = if job.run(&conn) { "RELEASE w" } else { "ROLLBACK TO w; RELEASE w" };
+                conn.execute_batch(sql).map_err(backend)
+            });
+            if let Err(e) = step {
+                tracing::error!(error = %e, "savepoint failed");
+            }
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(backend);
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        group.into_iter().for_each(|job| job.finish(commit.clone()));
+    }
+}
+
+/// Copies the WAL into the database every half second without blocking writers or readers;
+/// stops when the database file is gone (the store was dropped with its directory).
+fn checkpoint_loop(conn: Connection, path: std::path::PathBuf) {
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        if !path.exists() {
+            return;
+        }
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -54,44 +158,83 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
 
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)
+}
+
 impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and starts its writer thread.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(backend)?;
         }
-        Self::init(Connection::open(path).map_err(backend)?)
-    }
-
-    pub fn in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory().map_err(backend)?)
-    }
-
-    fn init(conn: Connection) -> Result<Self> {
+        let conn = Connection::open(path).map_err(backend)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+        configure(&conn)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        // Checkpoints copy the WAL back into the database file. Done inside a commit they would
+        // stall every waiting write for milliseconds, so a separate thread does them instead.
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(backend)?;
+        let checkpointer = Connection::open(path).map_err(backend)?;
+        configure(&checkpointer)?;
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn({
+                let path = path.to_owned();
+                move || checkpoint_loop(checkpointer, path)
+            })
+            .map_err(backend)?;
+        let (writer, jobs) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, jobs))
+            .map_err(backend)?;
+        let readers = Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()) };
+        Ok(Self { writer, readers: Arc::new(readers) })
     }
 
-    /// Runs `f` on the connection off the async runtime's threads.
-    async fn with<T, F>(&self, f: F) -> Result<T>
+    /// Runs `f` in the writer's transaction and returns its result once committed.
+    async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| StoreError::Backend("database lock poisoned".into()))?;
-            f(&mut guard)
-        })
-        .await
-        .map_err(backend)?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Box::new(Write { f: Some(f), result: None, reply });
+        self.writer.send(job).map_err(|_| StoreError::Backend("the database writer has stopped".into()))?;
+        answer.await.map_err(|_| StoreError::Backend("the database writer has stopped".into()))?
+    }
+
+    /// Runs `f` on a read-only connection from the pool. Reads are point lookups or one index
+    /// range, short enough to run on the caller's thread.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let idle = self.readers.idle.lock().map_err(|_| StoreError::Backend("reader pool poisoned".into()))?.pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.readers.path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(backend)?;
+                configure(&c)?;
+                c
+            }
+        };
+        let result = f(&conn);
+        if let Ok(mut idle) = self.readers.idle.lock()
+            && idle.len() < MAX_IDLE_READERS
+        {
+            idle.push(conn);
+        }
+        result
     }
 
     fn get_json<T: DeserializeOwned>(conn: &Connection, sql: &str, key: &str) -> Result<Option<T>> {
-        let data: Option<String> = conn.query_row(sql, [key], |r| r.get(0)).optional().map_err(backend)?;
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        let data: Option<String> = stmt.query_row([key], |r| r.get(0)).optional().map_err(backend)?;
         data.map(|d| from_json(&d)).transpose()
     }
 
@@ -122,7 +265,7 @@ impl SqliteStore {
     }
 }
 
-fn insert_mail(tx: &rusqlite::Transaction<'_>, mail: &OutgoingMail) -> Result<()> {
+fn insert_mail(tx: &Connection, mail: &OutgoingMail) -> Result<()> {
     let mut meta = mail.clone();
     meta.raw = Vec::new();
     tx.execute(
@@ -133,7 +276,7 @@ fn insert_mail(tx: &rusqlite::Transaction<'_>, mail: &OutgoingMail) -> Result<()
     Ok(())
 }
 
-fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Message) -> Result<()> {
+fn insert_message(tx: &Connection, m: &Message) -> Result<()> {
     tx.execute("INSERT INTO messages (id, ticket, data) VALUES (?1, ?2, ?3)", params![m.id, m.ticket, to_json(m)?])
         .map_err(backend)?;
     Ok(())
@@ -143,7 +286,7 @@ fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Message) -> Result<()> {
 impl Store for SqliteStore {
     async fn create_org(&self, org: &Org) -> Result<()> {
         let org = org.clone();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT INTO orgs (id, name, data) VALUES (?1, ?2, ?3)",
                 params![org.id, org.name, to_json(&org)?],
@@ -161,18 +304,16 @@ impl Store for SqliteStore {
     }
 
     async fn org(&self, id: &str) -> Result<Option<Org>> {
-        let id = id.to_owned();
-        self.with(move |c| Self::get_json(c, "SELECT data FROM orgs WHERE id = ?1", &id)).await
+        self.read(|c| Self::get_json(c, "SELECT data FROM orgs WHERE id = ?1", id))
     }
 
     async fn org_by_name(&self, name: &str) -> Result<Option<Org>> {
-        let name = name.to_owned();
-        self.with(move |c| Self::get_json(c, "SELECT data FROM orgs WHERE name = ?1", &name)).await
+        self.read(|c| Self::get_json(c, "SELECT data FROM orgs WHERE name = ?1", name))
     }
 
     async fn create_user(&self, user: &User) -> Result<()> {
         let user = user.clone();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT INTO users (id, email, data) VALUES (?1, ?2, ?3)",
                 params![user.id, user.email, to_json(&user)?],
@@ -186,130 +327,125 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: &str) -> Result<Option<User>> {
-        let id = id.to_owned();
-        self.with(move |c| Self::get_json(c, "SELECT data FROM users WHERE id = ?1", &id)).await
+        self.read(|c| Self::get_json(c, "SELECT data FROM users WHERE id = ?1", id))
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        let email = email.to_lowercase();
-        self.with(move |c| Self::get_json(c, "SELECT data FROM users WHERE email = ?1", &email)).await
+        self.read(|c| Self::get_json(c, "SELECT data FROM users WHERE email = ?1", &email.to_lowercase()))
     }
 
     async fn set_password(&self, user_id: &str, hash: &str) -> Result<()> {
         let (user_id, hash) = (user_id.to_owned(), hash.to_owned());
-        self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        self.write(move |c| {
             let mut user: User =
-                Self::get_json(&tx, "SELECT data FROM users WHERE id = ?1", &user_id)?.ok_or(StoreError::NotFound)?;
+                Self::get_json(c, "SELECT data FROM users WHERE id = ?1", &user_id)?.ok_or(StoreError::NotFound)?;
             user.password_hash = Some(hash);
-            tx.execute("UPDATE users SET data = ?2 WHERE id = ?1", params![user_id, to_json(&user)?])
-                .map_err(backend)?;
-            tx.commit().map_err(backend)
+            c.execute("UPDATE users SET data = ?2 WHERE id = ?1", params![user_id, to_json(&user)?])
+                .map(drop)
+                .map_err(backend)
         })
         .await
     }
 
     async fn put_session(&self, s: &Session) -> Result<()> {
         let s = s.clone();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT OR REPLACE INTO sessions (id_hash, user_id, expires, data) VALUES (?1, ?2, ?3, ?4)",
                 params![s.id_hash, s.user_id, s.expires.timestamp(), to_json(&s)?],
             )
-            .map_err(backend)?;
-            Ok(())
+            .map(drop)
+            .map_err(backend)
         })
         .await
     }
 
     async fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
-        let id_hash = id_hash.to_owned();
-        self.with(move |c| {
-            let s: Option<Session> = Self::get_json(c, "SELECT data FROM sessions WHERE id_hash = ?1", &id_hash)?;
-            Ok(s.filter(|s| s.expires > now))
-        })
-        .await
+        let s: Option<Session> =
+            self.read(|c| Self::get_json(c, "SELECT data FROM sessions WHERE id_hash = ?1", id_hash))?;
+        Ok(s.filter(|s| s.expires > now))
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
         let id_hash = id_hash.to_owned();
-        self.with(move |c| c.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash]).map(drop).map_err(backend))
+        self.write(move |c| c.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash]).map(drop).map_err(backend))
             .await
     }
 
     async fn delete_user_sessions(&self, user_id: &str) -> Result<()> {
         let user_id = user_id.to_owned();
-        self.with(move |c| c.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id]).map(drop).map_err(backend))
+        self.write(move |c| c.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id]).map(drop).map_err(backend))
             .await
     }
 
     async fn put_token(&self, t: &Token) -> Result<()> {
         let t = t.clone();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT INTO tokens (hash, kind, expires, data) VALUES (?1, ?2, ?3, ?4)",
                 params![t.hash, t.kind.as_str(), t.expires.timestamp(), to_json(&t)?],
             )
-            .map_err(backend)?;
-            Ok(())
+            .map(drop)
+            .map_err(backend)
         })
         .await
     }
 
     async fn take_token(&self, hash: &str, kind: TokenKind, now: DateTime<Utc>) -> Result<Option<Token>> {
         let hash = hash.to_owned();
-        self.with(move |c| {
-            let data: Option<String> = c
-                .query_row(
+        let data: Option<String> = self
+            .write(move |c| {
+                c.query_row(
                     "DELETE FROM tokens WHERE hash = ?1 AND kind = ?2 RETURNING data",
                     params![hash, kind.as_str()],
                     |r| r.get(0),
                 )
                 .optional()
-                .map_err(backend)?;
-            let token: Option<Token> = data.map(|d| from_json(&d)).transpose()?;
-            Ok(token.filter(|t| t.expires > now))
-        })
-        .await
+                .map_err(backend)
+            })
+            .await?;
+        let token: Option<Token> = data.map(|d| from_json(&d)).transpose()?;
+        Ok(token.filter(|t| t.expires > now))
     }
 
     async fn create_ticket(&self, new: NewTicket, numbering: &Numbering, mails: MailsFor) -> Result<(Ticket, bool)> {
         let numbering = numbering.clone();
-        self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-            let seen: Option<String> = tx
-                .query_row("SELECT number FROM idempotency WHERE key = ?1", [&new.idempotency_key], |r| r.get(0))
-                .optional()
+        self.write(move |c| {
+            let seen: Option<String> = c
+                .prepare_cached("SELECT number FROM idempotency WHERE key = ?1")
+                .and_then(|mut s| s.query_row([&new.idempotency_key], |r| r.get(0)).optional())
                 .map_err(backend)?;
             if let Some(number) = seen {
-                let t: Ticket = Self::get_json(&tx, "SELECT data FROM tickets WHERE number = ?1", &number)?
+                let t: Ticket = Self::get_json(c, "SELECT data FROM tickets WHERE number = ?1", &number)?
                     .ok_or(StoreError::NotFound)?;
                 return Ok((t, false));
             }
-            let seq: u64 = tx
-                .query_row(
+            let seq: u64 = c
+                .prepare_cached(
                     "INSERT INTO counters (name, value) VALUES ('ticket', 1) \
                      ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-                    [],
-                    |r| r.get::<_, i64>(0),
                 )
+                .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)))
                 .map_err(backend)? as u64;
             let mut ticket = new.ticket;
             ticket.seq = seq;
             ticket.number = numbering.format(seq, ticket.created);
             let mut first = new.first;
             first.ticket = ticket.number.clone();
-            tx.execute(
+            let data = to_json(&ticket)?;
+            c.prepare_cached(
                 "INSERT INTO tickets (number, seq, org_id, requester_id, state, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
+            )
+            .and_then(|mut s| {
+                s.execute(params![
                     ticket.number,
                     seq as i64,
                     ticket.org_id,
                     ticket.requester_id,
                     ticket.state.as_str(),
-                    to_json(&ticket)?
-                ],
-            )
+                    data
+                ])
+            })
             .map_err(|e| {
                 if is_unique_violation(&e) {
                     StoreError::Conflict(format!("ticket {}", ticket.number))
@@ -317,52 +453,43 @@ impl Store for SqliteStore {
                     backend(e)
                 }
             })?;
-            tx.execute(
-                "INSERT INTO idempotency (key, number) VALUES (?1, ?2)",
-                params![new.idempotency_key, ticket.number],
-            )
-            .map_err(backend)?;
-            insert_message(&tx, &first)?;
+            c.prepare_cached("INSERT INTO idempotency (key, number) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![new.idempotency_key, ticket.number]))
+                .map_err(backend)?;
+            insert_message(c, &first)?;
             for mail in mails(&ticket) {
-                insert_mail(&tx, &mail)?;
+                insert_mail(c, &mail)?;
             }
-            tx.commit().map_err(backend)?;
             Ok((ticket, true))
         })
         .await
     }
 
     async fn ticket(&self, number: &str) -> Result<Option<Ticket>> {
-        let number = number.to_owned();
-        self.with(move |c| Self::get_json(c, "SELECT data FROM tickets WHERE number = ?1", &number)).await
+        self.read(|c| Self::get_json(c, "SELECT data FROM tickets WHERE number = ?1", number))
     }
 
     async fn tickets_for_org(&self, org_id: &str, q: &TicketQuery) -> Result<Page<Ticket>> {
-        let (org_id, q) = (org_id.to_owned(), q.clone());
-        self.with(move |c| Self::ticket_page(c, "org_id", &org_id, &q)).await
+        self.read(|c| Self::ticket_page(c, "org_id", org_id, q))
     }
 
     async fn tickets_for_requester(&self, user_id: &str, q: &TicketQuery) -> Result<Page<Ticket>> {
-        let (user_id, q) = (user_id.to_owned(), q.clone());
-        self.with(move |c| Self::ticket_page(c, "requester_id", &user_id, &q)).await
+        self.read(|c| Self::ticket_page(c, "requester_id", user_id, q))
     }
 
     async fn messages(&self, number: &str) -> Result<Vec<Message>> {
-        let number = number.to_owned();
-        self.with(move |c| {
+        self.read(|c| {
             let mut stmt =
                 c.prepare_cached("SELECT data FROM messages WHERE ticket = ?1 ORDER BY n").map_err(backend)?;
             let rows = stmt.query_map([number], |r| r.get::<_, String>(0)).map_err(backend)?;
             rows.map(|r| from_json(&r.map_err(backend)?)).collect()
         })
-        .await
     }
 
     async fn update_ticket(&self, ticket: &Ticket, message: Option<&Message>, mails: &[OutgoingMail]) -> Result<()> {
         let (ticket, message, mails) = (ticket.clone(), message.cloned(), mails.to_vec());
-        self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-            let n = tx
+        self.write(move |c| {
+            let n = c
                 .execute(
                     "UPDATE tickets SET state = ?2, data = ?3 WHERE number = ?1",
                     params![ticket.number, ticket.state.as_str(), to_json(&ticket)?],
@@ -372,28 +499,20 @@ impl Store for SqliteStore {
                 return Err(StoreError::NotFound);
             }
             if let Some(m) = &message {
-                insert_message(&tx, m)?;
+                insert_message(c, m)?;
             }
-            for mail in &mails {
-                insert_mail(&tx, mail)?;
-            }
-            tx.commit().map_err(backend)
+            mails.iter().try_for_each(|mail| insert_mail(c, mail))
         })
         .await
     }
 
     async fn enqueue_mail(&self, mail: &OutgoingMail) -> Result<()> {
         let mail = mail.clone();
-        self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
-            insert_mail(&tx, &mail)?;
-            tx.commit().map_err(backend)
-        })
-        .await
+        self.write(move |c| insert_mail(c, &mail)).await
     }
 
     async fn due_mail(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutgoingMail>> {
-        self.with(move |c| {
+        self.read(|c| {
             let mut stmt = c
                 .prepare_cached(
                     "SELECT data, raw FROM outbox WHERE due IS NOT NULL AND due <= ?1 ORDER BY due LIMIT ?2",
@@ -413,12 +532,11 @@ impl Store for SqliteStore {
             }
             Ok(out)
         })
-        .await
     }
 
     async fn mail_sent(&self, id: &str, provider_id: &str) -> Result<()> {
         let (id, provider_id) = (id.to_owned(), provider_id.to_owned());
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute("UPDATE outbox SET due = NULL, provider_id = ?2 WHERE id = ?1", params![id, provider_id])
                 .map(drop)
                 .map_err(backend)
@@ -428,9 +546,8 @@ impl Store for SqliteStore {
 
     async fn mail_failed(&self, id: &str, next_attempt: DateTime<Utc>, error: &str) -> Result<()> {
         let (id, error) = (id.to_owned(), error.to_owned());
-        self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
-            let data: Option<String> = tx
+        self.write(move |c| {
+            let data: Option<String> = c
                 .query_row("SELECT data FROM outbox WHERE id = ?1", [&id], |r| r.get(0))
                 .optional()
                 .map_err(backend)?;
@@ -438,19 +555,19 @@ impl Store for SqliteStore {
             mail.attempts += 1;
             mail.next_attempt = next_attempt;
             mail.last_error = Some(error);
-            tx.execute(
+            c.execute(
                 "UPDATE outbox SET due = ?2, data = ?3 WHERE id = ?1",
                 params![id, next_attempt.timestamp_millis(), to_json(&mail)?],
             )
-            .map_err(backend)?;
-            tx.commit().map_err(backend)
+            .map(drop)
+            .map_err(backend)
         })
         .await
     }
 
     async fn hit(&self, key: &str, window_start: DateTime<Utc>, expires: DateTime<Utc>) -> Result<u32> {
         let key = key.to_owned();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute("DELETE FROM hits WHERE expires < ?1", [Utc::now().timestamp()]).map_err(backend)?;
             c.query_row(
                 "INSERT INTO hits (key, window, count, expires) VALUES (?1, ?2, 1, ?3) \
@@ -464,8 +581,7 @@ impl Store for SqliteStore {
     }
 
     async fn hits(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32> {
-        let key = key.to_owned();
-        self.with(move |c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT count FROM hits WHERE key = ?1 AND window = ?2",
                 params![key, window_start.timestamp()],
@@ -475,12 +591,11 @@ impl Store for SqliteStore {
             .map(Option::unwrap_or_default)
             .map_err(backend)
         })
-        .await
     }
 
     async fn clear_hits(&self, key: &str, window_start: DateTime<Utc>) -> Result<()> {
         let key = key.to_owned();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute("DELETE FROM hits WHERE key = ?1 AND window = ?2", params![key, window_start.timestamp()])
                 .map(drop)
                 .map_err(backend)
