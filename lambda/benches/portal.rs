@@ -104,7 +104,8 @@ async fn run(tickets: usize, clients: usize) {
     ));
     let mailer = Arc::new(OutboxMailer::new(dir.path().join("outbox")).expect("outbox"));
     helpdesk::mail::spawn_worker(svc.store.clone(), mailer, svc.kick.clone(), Duration::from_secs(1));
-    let router = app(AppState { site_dir: dir.path().join("site"), builds: None, service: svc.clone() });
+    let search = Arc::new(helpdesk::search::SearchHandle::new(dir.path().join("site/search"), None, None));
+    let router = app(AppState { site_dir: dir.path().join("site"), builds: None, service: svc.clone(), search });
     tokio::spawn(
         async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await },
     );

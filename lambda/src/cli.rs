@@ -13,10 +13,8 @@ use std::sync::Arc;
 
 use site_builder::HelpdeskConfig;
 
-use crate::mail::outbox::OutboxMailer;
 use crate::model::{Org, Role};
-use crate::store::sqlite::SqliteStore;
-use crate::{AppState, Service, app};
+use crate::{AppState, Service, app, backends};
 
 #[derive(Debug, Parser)]
 #[command(name = "helpdesk", version, about = "Helpdesk: FAQ site, search and support portal")]
@@ -74,6 +72,17 @@ pub enum AdminCommand {
         #[arg(long, default_value = "")]
         name: String,
     },
+    /// The DynamoDB table (with `HELPDESK_STORE=dynamodb`; `AWS_ENDPOINT_URL` for a local stand-in).
+    Dynamodb {
+        #[command(subcommand)]
+        command: DynamodbCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DynamodbCommand {
+    /// Creates `HELPDESK_TABLE` with the keys and indexes of infra/template.yaml.
+    CreateTable,
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,25 +128,37 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Where things live under the data directory.
-fn local_service(content: &Path, data_dir: &Path, default_base_url: &str) -> anyhow::Result<Arc<Service>> {
+/// The service as configured by the environment: store and mailer (`HELPDESK_STORE`,
+/// `HELPDESK_MAILER`), SQLite database, outbox and attachments under the data directory.
+async fn local_service(
+    content: &Path,
+    data_dir: &Path,
+    default_base_url: &str,
+) -> anyhow::Result<(Arc<Service>, Arc<dyn crate::mail::Mailer>)> {
     let config_path = content.join(site_builder::content::CONFIG_FILE);
     let config = HelpdeskConfig::load(&config_path, &config_path).map_err(|d| anyhow::anyhow!("{d}"))?;
-    let store = SqliteStore::open(&data_dir.join("helpdesk.db"))?;
+    let store = backends::store(data_dir).await?;
+    let mailer = backends::mailer(data_dir).await?;
     let base_url = std::env::var("HELPDESK_BASE_URL").unwrap_or_else(|_| default_base_url.to_owned());
     let from = std::env::var("HELPDESK_FROM")
         .unwrap_or_else(|_| format!("{} <{}>", config.site.name, config.site.support_email));
-    Ok(Arc::new(Service::new(config, Arc::new(store), base_url, from, data_dir.join("attachments"))))
-}
-
-fn outbox(data_dir: &Path) -> anyhow::Result<Arc<OutboxMailer>> {
-    Ok(Arc::new(OutboxMailer::new(data_dir.join("outbox")).context("creating the outbox")?))
+    let mut service = Service::new(config, store, base_url, from, data_dir.join("attachments"));
+    if let Some(files) = backends::files().await? {
+        service = service.with_files(files);
+    }
+    Ok((Arc::new(service), mailer))
 }
 
 async fn admin(content: &Path, data_dir: &Path, command: AdminCommand) -> anyhow::Result<ExitCode> {
-    let svc = local_service(content, data_dir, "http://127.0.0.1:3000")?;
+    let service = || local_service(content, data_dir, "http://127.0.0.1:3000");
     match command {
+        AdminCommand::Dynamodb { command: DynamodbCommand::CreateTable } => {
+            let table = backends::table_name();
+            backends::dynamo_store().await.create_table().await.with_context(|| format!("creating table {table}"))?;
+            println!("created DynamoDB table {table}");
+        }
         AdminCommand::Org { command: OrgCommand::Create { name, sector, plan, share_tickets } } => {
+            let (svc, _) = service().await?;
             if !svc.config.sectors.iter().any(|s| s.id == sector) {
                 let known: Vec<_> = svc.config.sectors.iter().map(|s| s.id.as_str()).collect();
                 anyhow::bail!("unknown sector `{sector}` (known: {})", known.join(", "));
@@ -159,11 +180,12 @@ async fn admin(content: &Path, data_dir: &Path, command: AdminCommand) -> anyhow
             println!("created organisation {} ({})", org.name, org.id);
         }
         AdminCommand::Invite { email, org, role, name } => {
+            let (svc, mailer) = service().await?;
             let org = svc.store.org_by_name(&org).await?.with_context(|| format!("no organisation named `{org}`"))?;
             let role = Role::parse(&role).context("role")?;
             let (user, link) = svc.invite(&email, &name, &org, role).await?;
             // Deliver now: the admin command does not keep a worker running.
-            crate::mail::deliver_due(svc.store.as_ref(), outbox(data_dir)?.as_ref(), chrono::Utc::now()).await;
+            crate::mail::deliver_due(svc.store.as_ref(), mailer.as_ref(), chrono::Utc::now()).await;
             println!("invited {} ({}) to {}", user.email, role.as_str(), org.name);
             println!("set-password link: {link}");
         }
@@ -231,15 +253,20 @@ fn serve(content: &Path, addr: SocketAddr, data_dir: &Path) -> anyhow::Result<Ex
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         let local = listener.local_addr()?;
-        let service = local_service(content, data_dir, &format!("http://{local}"))?;
+        let (service, mailer) = local_service(content, data_dir, &format!("http://{local}")).await?;
         crate::mail::spawn_worker(
             service.store.clone(),
-            outbox(data_dir)?,
+            mailer,
             service.kick.clone(),
             std::time::Duration::from_secs(5),
         );
         eprintln!("serving on http://{local}");
-        let router = app(AppState { site_dir, builds: Some(rx), service });
+        let search = crate::search::SearchHandle::new(
+            site_dir.join("search"),
+            Some(rx.clone()),
+            Some(data_dir.join(crate::search::MISSES_FILE)),
+        );
+        let router = app(AppState { site_dir, builds: Some(rx), service, search: Arc::new(search) });
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown())
             .await?;

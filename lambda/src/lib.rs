@@ -16,10 +16,14 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod auth;
+pub mod aws_lambda;
+pub mod backends;
 pub mod calendar;
 pub mod cli;
+pub mod files;
 pub mod mail;
 pub mod model;
+pub mod search;
 pub mod service;
 pub mod store;
 pub mod web;
@@ -35,6 +39,8 @@ pub struct AppState {
     /// once before the service starts and never changes (no live reload).
     pub builds: Option<watch::Receiver<u64>>,
     pub service: std::sync::Arc<Service>,
+    /// The search index (`<site_dir>/search/`, reloaded after rebuilds).
+    pub search: std::sync::Arc<search::SearchHandle>,
 }
 
 /// The whole service. Lambda, the local server and the tests all run this.
@@ -54,6 +60,7 @@ pub fn app(state: AppState) -> Router {
     }
     let mut router =
         Router::new().route("/healthz", get(|| async { "ok" })).merge(web::routes().with_state(state.service.clone()));
+    router = router.merge(search::routes().with_state(state.search.clone()));
     if let Some(builds) = state.builds.clone() {
         router = router.route("/__livereload", get(move || live_reload(builds.clone())));
     }

@@ -31,7 +31,7 @@ pub struct Service {
     /// Cookies get `Secure` when the public URL is https.
     pub secure_cookies: bool,
     /// Where attachments are kept.
-    pub attachments_dir: PathBuf,
+    pub files: Arc<dyn crate::files::Files>,
 }
 
 pub const INVITE_VALID: chrono::Duration = chrono::Duration::days(7);
@@ -70,11 +70,17 @@ impl Service {
             secure_cookies: base_url.starts_with("https://"),
             base_url,
             from,
-            attachments_dir,
+            files: Arc::new(crate::files::DirFiles::new(attachments_dir)),
             store,
             kick: Kick::default(),
             config: Arc::new(config),
         }
+    }
+
+    /// Keeps attachments elsewhere than the default folder (S3 on AWS).
+    pub fn with_files(mut self, files: Arc<dyn crate::files::Files>) -> Self {
+        self.files = files;
+        self
     }
 
     fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, ServiceError> {

@@ -2,5 +2,17 @@
 //!
 //! This crate owns everything about how text is normalised, so that the site builder (heading
 //! anchors, slugs) and the search side (analyzers, queries) agree on one definition.
+//!
+//! - [`text`]: diacritic folding and slugs;
+//! - [`analysis`]: the per-language analyzers (Dutch and English stemming, folding);
+//! - [`index`]: building the index from [`Article`]s at site-build time, packed into one file;
+//! - [`query`]: typo-tolerant, syntax-free searching with snippets, and related articles.
 
+pub mod analysis;
+pub mod index;
+pub mod query;
+pub mod schema;
 pub mod text;
+
+pub use index::{Article, BuildStats, Built, INDEX_FILE, SearchError, SearchIndex, Section, build, fingerprint};
+pub use query::{Hit, SearchRequest, SearchResults};

@@ -56,6 +56,8 @@ pub enum BuildError {
     Template(String),
     #[error("cannot write {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Search(#[from] search_index::SearchError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
@@ -162,8 +164,16 @@ fn check_aliases(content: &Content) -> Diagnostics {
     diags
 }
 
-const TEMPLATES: &[&str] =
-    &["base.html", "contact.html", "home.html", "category.html", "article.html", "404.html", "redirect.html"];
+const TEMPLATES: &[&str] = &[
+    "base.html",
+    "contact.html",
+    "home.html",
+    "category.html",
+    "article.html",
+    "404.html",
+    "redirect.html",
+    "search.html",
+];
 
 fn template_env(content_dir: &Path) -> Environment<'static> {
     let mut env = Environment::new();
@@ -228,7 +238,20 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
     if opts.progress {
         eprintln!("checked {} files in {:.0?}", p.content.articles.len() + p.content.categories.len(), start.elapsed());
     }
-    let site = Site::new(&p, opts);
+    // The search index comes first: related articles are read from it.
+    let published = published_articles(&p.content);
+    let index_start = Instant::now();
+    let search = crate::search::prepare_index(&p, &published, &opts.out_dir)?;
+    let related = crate::search::related(&search)?;
+    if opts.progress {
+        eprintln!(
+            "{} the search index of {} articles and found related articles in {:.0?}",
+            if search.packed.is_some() { "built" } else { "reused" },
+            search.articles.len(),
+            index_start.elapsed()
+        );
+    }
+    let site = Site::new(&p, opts, published, related);
     let pages = site.pages();
     let total = pages.len();
     let env = template_env(&opts.content_dir);
@@ -270,6 +293,17 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
         write(&rel.to_string_lossy(), &bytes)?;
         keep.insert(rel);
     }
+    // The search index and the texts of the service's result pages; the result page shells
+    // are among the pages.
+    let search_dir = Path::new(crate::search::SEARCH_DIR);
+    let index_rel = search_dir.join(search_index::INDEX_FILE);
+    if let Some(packed) = &search.packed {
+        write(&index_rel.to_string_lossy(), packed)?;
+    }
+    keep.insert(index_rel);
+    let strings_rel = search_dir.join(crate::search::STRINGS_FILE);
+    write(&strings_rel.to_string_lossy(), crate::search::strings_json(&p).as_bytes())?;
+    keep.insert(strings_rel);
     let removed = remove_stale(out, &keep)?;
     Ok(BuildReport {
         articles: site.published.len(),
@@ -346,6 +380,8 @@ fn fingerprint(bytes: &[u8]) -> String {
 // ---------------------------------------------------------------------------------------------
 // The site model: which pages exist and what their templates get.
 
+/// The kinds of page; `Search` is the service's search result page of a language, with
+/// markers for the query and the results.
 #[derive(Debug)]
 enum PageKind {
     Home { lang: String },
@@ -353,6 +389,7 @@ enum PageKind {
     Article { index: usize },
     NotFound,
     Redirect { to: String },
+    Search { lang: String },
 }
 
 #[derive(Debug)]
@@ -391,10 +428,19 @@ struct Site<'a> {
     asset_version: String,
 }
 
+/// Indices of the published (non-draft) articles.
+fn published_articles(c: &Content) -> Vec<usize> {
+    (0..c.articles.len()).filter(|&i| !c.articles[i].meta.draft).collect()
+}
+
 impl<'a> Site<'a> {
-    fn new(p: &'a Prepared, opts: &'a BuildOptions) -> Self {
+    fn new(
+        p: &'a Prepared,
+        opts: &'a BuildOptions,
+        published: Vec<usize>,
+        related: HashMap<usize, Vec<usize>>,
+    ) -> Self {
         let c = &p.content;
-        let published: Vec<usize> = (0..c.articles.len()).filter(|&i| !c.articles[i].meta.draft).collect();
         let mut translations: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
         let mut by_category: HashMap<(String, String), Vec<usize>> = HashMap::new();
         for &i in &published {
@@ -402,9 +448,8 @@ impl<'a> Site<'a> {
             translations.entry(a.key()).or_default().insert(a.lang.clone(), i);
             by_category.entry((a.lang.clone(), a.category.clone())).or_default().push(i);
         }
-        let related = related_articles(c, &published, &by_category);
         let mut version_input = Vec::new();
-        for f in ["css/site.css", "js/site.js"] {
+        for f in ["css/site.css", "js/site.js", "js/search.js"] {
             version_input.extend(std::fs::read(opts.content_dir.join("static").join(f)).unwrap_or_default());
         }
         let mut site = Site {
@@ -432,6 +477,10 @@ impl<'a> Site<'a> {
         pages.push(Page { path: "404.html".into(), kind: PageKind::NotFound });
         for lang in c.config.language_codes() {
             pages.push(Page { path: format!("{lang}/index.html"), kind: PageKind::Home { lang: lang.to_owned() } });
+            pages.push(Page {
+                path: format!("{}/{lang}.html", crate::search::SEARCH_DIR),
+                kind: PageKind::Search { lang: lang.to_owned() },
+            });
         }
         for (i, cat) in c.categories.iter().enumerate() {
             pages.push(Page {
@@ -596,6 +645,18 @@ impl<'a> Site<'a> {
                 };
                 ("redirect.html", default, ctx)
             }
+            PageKind::Search { lang } => {
+                let ctx = context! {
+                    page => context! {
+                        kind => "search", title => self.t(lang).get("search_title"), description => "",
+                        url => "/search", languages => Vec::<LangLink>::new(),
+                        breadcrumbs => vec![LinkCtx { title: self.t(lang).get("tab_solutions").cloned().unwrap_or_default(), url: home_url(lang), description: None }],
+                    },
+                    query => crate::search::QUERY_MARKER,
+                    results => Value::from_safe_string(crate::search::RESULTS_MARKER.to_owned()),
+                };
+                ("search.html", lang.clone(), ctx)
+            }
         };
         let shared = self.shared.get(&lang).cloned().unwrap_or_default();
         let tmpl = env.get_template(template).map_err(|e| BuildError::Template(format!("{e:#}")))?;
@@ -714,45 +775,6 @@ impl<'a> Site<'a> {
         let _ = writeln!(s, "\nSitemap: {base}/sitemap.xml");
         s
     }
-}
-
-/// Related articles: shared tags weigh most, the same category a little; the same language only.
-fn related_articles(
-    c: &Content,
-    published: &[usize],
-    by_category: &HashMap<(String, String), Vec<usize>>,
-) -> HashMap<usize, Vec<usize>> {
-    // A very common tag says little and would make this quadratic: look at 200 per tag at most.
-    const PER_TAG: usize = 200;
-    let mut by_tag: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-    for &i in published {
-        let a = &c.articles[i];
-        for t in &a.meta.tags {
-            let list = by_tag.entry((a.lang.as_str(), t.as_str())).or_default();
-            if list.len() < PER_TAG {
-                list.push(i);
-            }
-        }
-    }
-    published
-        .par_iter()
-        .map(|&i| {
-            let a = &c.articles[i];
-            let mut score: HashMap<usize, u32> = HashMap::new();
-            for t in &a.meta.tags {
-                for &j in by_tag.get(&(a.lang.as_str(), t.as_str())).into_iter().flatten() {
-                    *score.entry(j).or_default() += 3;
-                }
-            }
-            for &j in by_category.get(&(a.lang.clone(), a.category.clone())).into_iter().flatten().take(PER_TAG) {
-                *score.entry(j).or_default() += 1;
-            }
-            score.remove(&i);
-            let mut ranked: Vec<(usize, u32)> = score.into_iter().collect();
-            ranked.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-            (i, ranked.into_iter().take(4).map(|(j, _)| j).collect())
-        })
-        .collect()
 }
 
 /// The first sentence-ish `max` characters of a text.

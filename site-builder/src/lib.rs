@@ -3,6 +3,7 @@
 //! - [`content`] reads and strictly validates what editors write;
 //! - [`markdown`] renders article bodies, rewriting file links to URLs;
 //! - [`build`] checks everything and writes the site; [`check`] only checks;
+//! - [`search`] builds the search index from the same content (and related articles from it);
 //! - [`watch`] rebuilds when files change (for `helpdesk serve`).
 
 pub mod build;
@@ -11,6 +12,7 @@ pub mod content;
 pub mod diag;
 pub mod links;
 pub mod markdown;
+pub mod search;
 pub mod watch;
 
 pub use build::{BuildError, BuildOptions, BuildReport, build, check, prepare};

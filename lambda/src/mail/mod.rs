@@ -14,6 +14,7 @@ use crate::model::OutgoingMail;
 use crate::store::Store;
 
 pub mod outbox;
+pub mod ses;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {

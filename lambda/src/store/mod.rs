@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::*;
 
+pub mod dynamodb;
 pub mod sqlite;
 
 #[derive(Debug, Clone, thiserror::Error)]

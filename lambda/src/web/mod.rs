@@ -241,8 +241,10 @@ pub async fn require_user(svc: &Service, headers: &HeaderMap, back: &str) -> Web
     current_user(svc, headers).await?.ok_or_else(|| WebError::Login(back.to_owned()))
 }
 
-/// The client's address: the first X-Forwarded-For entry behind CloudFront or a Function
-/// URL, else the TCP peer.
+/// The client's address, for throttling. Served directly (`helpdesk serve`), it is the TCP
+/// peer and any X-Forwarded-For is ignored (a client could write anything there). Under Lambda
+/// there is no peer; CloudFront appends the viewer's address as the last X-Forwarded-For entry,
+/// so that one is used.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
@@ -250,14 +252,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|s| s.trim().to_owned());
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(ClientIp(forwarded.or(peer).unwrap_or_else(|| "unknown".into())))
+        let forwarded = || {
+            parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .map(|s| s.trim().to_owned())
+        };
+        Ok(ClientIp(peer.or_else(forwarded).unwrap_or_else(|| "unknown".into())))
     }
 }
 

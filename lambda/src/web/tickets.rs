@@ -210,15 +210,14 @@ fn sanitize_filename(name: &str) -> String {
     base.chars().filter(|c| !c.is_control() && *c != '"').take(120).collect::<String>().trim().to_owned()
 }
 
-/// Keeps uploads under the attachments directory, one folder per upload batch.
+/// Keeps uploads where the service keeps attachments (a folder, or S3).
 async fn keep_uploads(svc: &Service, uploads: Vec<Upload>) -> WebResult<Vec<Attachment>> {
     let mut out = Vec::new();
     for u in uploads {
         let id = random_token(12);
-        let path = svc.attachments_dir.join(&id);
-        tokio::fs::create_dir_all(&svc.attachments_dir).await.map_err(|e| WebError::Internal(e.to_string()))?;
-        tokio::fs::write(&path, &u.bytes).await.map_err(|e| WebError::Internal(e.to_string()))?;
-        out.push(Attachment { id, filename: u.filename, content_type: u.content_type, size: u.bytes.len() as u64 });
+        let size = u.bytes.len() as u64;
+        svc.files.put(&id, &u.content_type, u.bytes).await.map_err(|e| WebError::Internal(e.to_string()))?;
+        out.push(Attachment { id, filename: u.filename, content_type: u.content_type, size });
     }
     Ok(out)
 }
@@ -400,16 +399,17 @@ async fn attachment(
         .flat_map(|m| &m.attachments)
         .find(|a| a.id == id)
         .ok_or(WebError::NotFound)?;
-    let bytes = tokio::fs::read(svc.attachments_dir.join(&att.id)).await.map_err(|_| WebError::NotFound)?;
+    let bytes = match svc.files.fetch(att).await {
+        Ok(crate::files::Fetch::Bytes(b)) => b,
+        Ok(crate::files::Fetch::Redirect(url)) => return Ok(Redirect::to(&url).into_response()),
+        Err(crate::files::FilesError::NotFound) => return Err(WebError::NotFound),
+        Err(e) => return Err(WebError::Internal(e.to_string())),
+    };
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     // Served as a download, never rendered inline: an uploaded HTML or SVG file cannot run here.
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-    let disposition = format!(
-        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
-        att.filename.replace(|c: char| !c.is_ascii(), "_"),
-        urlencode(&att.filename)
-    );
+    let disposition = crate::files::content_disposition(&att.filename);
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),

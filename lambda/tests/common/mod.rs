@@ -2,6 +2,8 @@
 //! browser-like client (cookies, no automatic redirects).
 #![allow(dead_code)]
 
+pub mod moto;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,7 +44,17 @@ pub async fn spawn_app() -> TestApp {
     helpdesk::mail::spawn_worker(service.store.clone(), mailer, service.kick.clone(), Duration::from_millis(200));
     std::fs::create_dir_all(dir.path().join("site")).expect("site");
     std::fs::write(dir.path().join("site/404.html"), "<!DOCTYPE html><title>404</title>").expect("404");
-    let router = app(AppState { site_dir: dir.path().join("site"), builds: None, service: service.clone() });
+    let search = helpdesk::search::SearchHandle::new(
+        dir.path().join("site/search"),
+        None,
+        Some(dir.path().join(helpdesk::search::MISSES_FILE)),
+    );
+    let router = app(AppState {
+        site_dir: dir.path().join("site"),
+        builds: None,
+        service: service.clone(),
+        search: Arc::new(search),
+    });
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });

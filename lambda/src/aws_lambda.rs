@@ -1,0 +1,98 @@
+//! The service under AWS Lambda (`AWS_LAMBDA_RUNTIME_API` is set): the same router as
+//! `helpdesk serve`, driven by `lambda_http` from Function URL events.
+//!
+//! Everything is built once at cold start: configuration (embedded `helpdesk.toml`), the AWS
+//! clients, templates, the search index. Logs are JSON lines (tracing), which CloudWatch
+//! parses. A Lambda does no work between invocations, so the mail that a request queued is
+//! delivered before its answer returns (and mail that failed earlier is retried with it).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use site_builder::HelpdeskConfig;
+
+use crate::mail::Mailer;
+use crate::store::Store;
+use crate::{AppState, Service, app, backends};
+
+const CONFIG: &str = include_str!("../../content/helpdesk.toml");
+
+/// Runs the Lambda runtime loop; returns only on a fatal error.
+pub fn run() -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .without_time()
+        .with_current_span(false)
+        .with_target(false)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let router = router().await?;
+        tracing::info!(init_ms = started.elapsed().as_secs_f64() * 1e3, "cold start: ready for requests");
+        lambda_http::run(router).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+    })
+}
+
+/// The Lambda's router: the service plus origin verification and mail delivery.
+pub async fn router() -> anyhow::Result<axum::Router> {
+    let config =
+        HelpdeskConfig::parse(CONFIG, Path::new("content/helpdesk.toml")).map_err(|d| anyhow::anyhow!("{d}"))?;
+    // Lambda's only writable place is /tmp (SQLite there is for trying things out).
+    let data_dir = PathBuf::from(std::env::var("HELPDESK_DATA_DIR").unwrap_or_else(|_| "/tmp/helpdesk".into()));
+    let store = backends::store(&data_dir).await?;
+    let mailer = backends::mailer(&data_dir).await?;
+    let base_url = std::env::var("HELPDESK_BASE_URL").unwrap_or_else(|_| "http://localhost".into());
+    let from = std::env::var("HELPDESK_FROM")
+        .unwrap_or_else(|_| format!("{} <{}>", config.site.name, config.site.support_email));
+    let mut service = Service::new(config, store.clone(), base_url, from, data_dir.join("attachments"));
+    if let Some(files) = backends::files().await? {
+        service = service.with_files(files);
+    }
+    let service = Arc::new(service);
+    let task_root = PathBuf::from(std::env::var("LAMBDA_TASK_ROOT").unwrap_or_else(|_| ".".into()));
+    let site_dir = task_root.join("site");
+    // The index ships with the function; read it into memory now, at cold start. Zero-result
+    // queries only go to the log here (the function's files are read-only).
+    let search = Arc::new(crate::search::SearchHandle::new(site_dir.join("search"), None, None));
+    search.current().await;
+    let router = app(AppState { site_dir, builds: None, service, search })
+        .layer(axum::middleware::from_fn_with_state((store, mailer), deliver_mail_after_posts));
+    Ok(match std::env::var("HELPDESK_ORIGIN_SECRET").ok().filter(|s| !s.is_empty()) {
+        Some(secret) => router.layer(axum::middleware::from_fn_with_state(Arc::new(secret), verify_origin)),
+        None => router,
+    })
+}
+
+/// Posts are what queue mail (acknowledgements, invitations, answers): deliver it now.
+async fn deliver_mail_after_posts(
+    State((store, mailer)): State<(Arc<dyn Store>, Arc<dyn Mailer>)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let post = req.method() == Method::POST;
+    let response = next.run(req).await;
+    if post {
+        crate::mail::deliver_due(store.as_ref(), mailer.as_ref(), chrono::Utc::now()).await;
+    }
+    response
+}
+
+/// Only CloudFront knows the origin secret it adds as `X-Origin-Verify`; a request that comes
+/// straight to the Function URL is refused.
+async fn verify_origin(State(secret): State<Arc<String>>, req: Request, next: Next) -> Response {
+    let given = req.headers().get("x-origin-verify").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if crate::auth::same_secret(given, &secret) {
+        next.run(req).await
+    } else {
+        (StatusCode::FORBIDDEN, "forbidden").into_response()
+    }
+}

@@ -1,0 +1,75 @@
+//! Which store and mailer the service uses, chosen by environment (the same names locally and
+//! on Lambda): `HELPDESK_STORE=sqlite|dynamodb` (+ `HELPDESK_TABLE`), `HELPDESK_MAILER=outbox|ses`.
+//! The AWS clients read their region, credentials and `AWS_ENDPOINT_URL` as the SDK does, and
+//! are built once per process (at Lambda cold start).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::OnceCell;
+
+use crate::mail::Mailer;
+use crate::mail::outbox::OutboxMailer;
+use crate::mail::ses::SesMailer;
+use crate::store::Store;
+use crate::store::dynamodb::DynamoStore;
+use crate::store::sqlite::SqliteStore;
+
+/// The table name when `HELPDESK_TABLE` is not set.
+pub const DEFAULT_TABLE: &str = "helpdesk";
+
+static SDK: OnceCell<aws_config::SdkConfig> = OnceCell::const_new();
+
+/// The AWS SDK configuration from the environment, loaded once.
+pub async fn sdk_config() -> &'static aws_config::SdkConfig {
+    SDK.get_or_init(aws_config::load_from_env).await
+}
+
+fn setting(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+}
+
+pub fn table_name() -> String {
+    setting("HELPDESK_TABLE", DEFAULT_TABLE)
+}
+
+pub async fn dynamo_store() -> DynamoStore {
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk_config().await), table_name())
+}
+
+/// The store `HELPDESK_STORE` names; SQLite lives in `data_dir`.
+pub async fn store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    match setting("HELPDESK_STORE", "sqlite").as_str() {
+        "sqlite" => Ok(Arc::new(SqliteStore::open(&data_dir.join("helpdesk.db")).context("opening the database")?)),
+        "dynamodb" => Ok(Arc::new(dynamo_store().await)),
+        other => anyhow::bail!("HELPDESK_STORE must be `sqlite` or `dynamodb`, not `{other}`"),
+    }
+}
+
+/// Where attachments go (`HELPDESK_ATTACHMENTS=dir|s3`, `HELPDESK_BUCKET`): `None` keeps the
+/// default folder under the data directory.
+pub async fn files() -> anyhow::Result<Option<Arc<dyn crate::files::Files>>> {
+    match setting("HELPDESK_ATTACHMENTS", "dir").as_str() {
+        "dir" => Ok(None),
+        "s3" => {
+            let bucket = std::env::var("HELPDESK_BUCKET").context("HELPDESK_ATTACHMENTS=s3 needs HELPDESK_BUCKET")?;
+            // Path-style addressing works with every S3 stand-in as well as with AWS.
+            let config = aws_sdk_s3::config::Builder::from(sdk_config().await).force_path_style(true).build();
+            Ok(Some(Arc::new(crate::files::S3Files::new(aws_sdk_s3::Client::from_conf(config), bucket))))
+        }
+        other => anyhow::bail!("HELPDESK_ATTACHMENTS must be `dir` or `s3`, not `{other}`"),
+    }
+}
+
+/// The mailer `HELPDESK_MAILER` names; the outbox folder is in `data_dir`.
+pub async fn mailer(data_dir: &Path) -> anyhow::Result<Arc<dyn Mailer>> {
+    match setting("HELPDESK_MAILER", "outbox").as_str() {
+        "outbox" => Ok(Arc::new(OutboxMailer::new(data_dir.join("outbox")).context("creating the outbox")?)),
+        "ses" => Ok(Arc::new(SesMailer::new(
+            aws_sdk_sesv2::Client::new(sdk_config().await),
+            std::env::var("HELPDESK_SES_CONFIGURATION_SET").ok().filter(|v| !v.is_empty()),
+        ))),
+        other => anyhow::bail!("HELPDESK_MAILER must be `outbox` or `ses`, not `{other}`"),
+    }
+}

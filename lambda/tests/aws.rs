@@ -1,0 +1,159 @@
+//! The AWS backends end to end against a moto server: SES v2 sends read back from moto and
+//! parsed as MIME, and the whole portal run by the `helpdesk` binary with
+//! `HELPDESK_STORE=dynamodb HELPDESK_MAILER=ses` (admin commands included).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::moto;
+use common::{Mail, client, field, parse_mail, ticket_form};
+use helpdesk::mail::Mailer;
+
+const SENDER_DOMAIN: &str = "klaver.example";
+
+async fn verify_sender() {
+    let ses = aws_sdk_sesv2::Client::new(&moto::sdk_config().await);
+    // Verifying twice is fine for moto; the tests share one server.
+    let _ = ses.create_email_identity().email_identity(SENDER_DOMAIN).send().await;
+}
+
+/// Every raw message moto's SES received, parsed.
+async fn sent_mails() -> Vec<Mail> {
+    let data = moto::data().await;
+    let Some(raws) = data["ses"]["RawMessage"].as_array() else { return vec![] };
+    raws.iter().filter_map(|m| m["raw_data"].as_str()).map(|raw| parse_mail(raw.as_bytes())).collect()
+}
+
+async fn wait_for_sent(to: &str, subject: &str) -> Mail {
+    for _ in 0..100 {
+        if let Some(m) = sent_mails().await.into_iter().find(|m| m.to == to && m.subject.contains(subject)) {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("SES (moto) never got a mail to {to} about {subject:?}");
+}
+
+#[tokio::test]
+async fn ses_sends_the_composed_mime_unchanged() {
+    verify_sender().await;
+    let mailer = helpdesk::mail::ses::SesMailer::new(aws_sdk_sesv2::Client::new(&moto::sdk_config().await), None);
+    let draft = helpdesk::mail::Draft {
+        from: format!("Klaver Helpdesk <helpdesk@{SENDER_DOMAIN}>"),
+        to: "bert@ses.example".into(),
+        subject: "[INC-2026-00042] Ontvangstbevestiging: één vraag".into(),
+        text: "Beste Anna,\n\nWij hebben uw vraag ontvangen.".into(),
+        html: "<p>Beste Anna,</p><p>Wij hebben uw vraag ontvangen.</p>".into(),
+        in_reply_to: None,
+    };
+    let mail = helpdesk::mail::compose(&draft, chrono::Utc::now()).expect("compose");
+    let id = mailer.send(&mail).await.expect("send");
+    assert!(!id.is_empty(), "SES returns its message id");
+
+    let got = wait_for_sent("bert@ses.example", "INC-2026-00042").await;
+    assert_eq!(got.subject, draft.subject, "the encoded Dutch subject survives");
+    assert!(got.text.contains("Wij hebben uw vraag ontvangen."));
+    assert!(got.html.contains("<p>Beste Anna,</p>"));
+    assert!(got.date && !got.message_id.is_empty());
+
+    // An unverified sender is refused by SES: the mailer reports it, it does not panic or hide it.
+    let mut stranger = mail.clone();
+    stranger.raw =
+        String::from_utf8(mail.raw.clone()).expect("utf8").replace(SENDER_DOMAIN, "elders.example").into_bytes();
+    assert!(mailer.send(&stranger).await.is_err());
+}
+
+fn helpdesk(table: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_helpdesk"));
+    cmd.arg("--content")
+        .arg(common::repo_content())
+        .env("HELPDESK_STORE", "dynamodb")
+        .env("HELPDESK_TABLE", table)
+        .env("HELPDESK_MAILER", "ses")
+        .env("HELPDESK_FROM", format!("Klaver Helpdesk <helpdesk@{SENDER_DOMAIN}>"))
+        .env("AWS_ENDPOINT_URL", moto::endpoint())
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE");
+    cmd
+}
+
+fn admin(table: &str, data: &std::path::Path, args: &[&str]) -> String {
+    let out = helpdesk(table).arg("admin").arg("--data-dir").arg(data).args(args).output().expect("run admin");
+    assert!(out.status.success(), "admin {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_runs_on_dynamodb_and_ses() {
+    verify_sender().await;
+    let table = moto::unique("portal");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+
+    assert!(admin(&table, &data, &["dynamodb", "create-table"]).contains(&table));
+    admin(&table, &data, &["org", "create", "--name", "Gemeente Wolde", "--sector", "overheid", "--share-tickets"]);
+    let printed = admin(&table, &data, &["invite", "--email", "anna@wolde.example", "--org", "Gemeente Wolde"]);
+    let invitation = wait_for_sent("anna@wolde.example", "Uitnodiging").await;
+    let link = common::link_in(&invitation.text, "/invite/").expect("link in the e-mail");
+    assert!(printed.contains(&link), "the admin command prints the same link");
+    assert!(!data.join("helpdesk.db").exists(), "nothing went to SQLite");
+
+    let mut server = helpdesk(&table)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut lines = BufReader::new(server.stderr.take().expect("stderr")).lines();
+    let base = loop {
+        let line = lines.next().expect("server exited").expect("stderr");
+        if let Some(a) = line.split("serving on ").nth(1) {
+            break a.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+
+    // The invitation was made with the default address; the path is what matters.
+    let path = &link[link.find("/invite/").expect("path")..];
+    let c = client();
+    let page = c.get(format!("{base}{path}")).send().await.expect("get").text().await.expect("text");
+    let csrf = field(&page, "csrf_token").expect("csrf");
+    let pw = "een heel goed wachtwoord";
+    let set = c
+        .post(format!("{base}{path}"))
+        .form(&[("csrf_token", csrf.as_str()), ("password", pw), ("password_repeat", pw)])
+        .send()
+        .await
+        .expect("set password");
+    assert_eq!(set.status(), 303);
+
+    let page = c.get(format!("{base}/portal/tickets/new")).send().await.expect("form").text().await.expect("text");
+    let csrf = field(&page, "csrf_token").expect("csrf");
+    let submission = field(&page, "submission_id").expect("submission");
+    let filed = c
+        .post(format!("{base}/portal/tickets"))
+        .multipart(ticket_form(&csrf, &submission, "Vergunning blijft hangen"))
+        .send()
+        .await
+        .expect("file");
+    assert_eq!(filed.status(), 303);
+    let location = filed.headers()["location"].to_str().expect("location").to_owned();
+    let number = location.trim_start_matches("/portal/tickets/").split('?').next().expect("number").to_owned();
+
+    let ack = wait_for_sent("anna@wolde.example", &number).await;
+    assert!(ack.subject.contains("Ontvangstbevestiging"), "{}", ack.subject);
+    assert!(ack.text.contains(&format!("/portal/tickets/{number}")), "the acknowledgement links to the ticket");
+    let ticket = c.get(format!("{base}{location}")).send().await.expect("ticket");
+    assert_eq!(ticket.status(), 200);
+    assert!(ticket.text().await.expect("text").contains("Vergunning blijft hangen"));
+    let list = c.get(format!("{base}/portal/tickets")).send().await.expect("list").text().await.expect("text");
+    assert!(list.contains(&number), "the list (a DynamoDB index) has the ticket");
+
+    let _ = server.kill();
+    let _ = server.wait();
+}

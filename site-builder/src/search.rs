@@ -1,0 +1,139 @@
+//! The site's search index, built with the pages from the same parsed content.
+//!
+//! Everything the service needs to answer `/search` and `/api/search` goes into `<out>/search/`:
+//! - `index.bin`: the packed tantivy index (see [`search_index::index`]);
+//! - `strings.json`: the result pages' texts per language (from `content/i18n/`);
+//! - `<lang>.html`: the result page of each language, rendered from `templates/search.html`
+//!   with [`QUERY_MARKER`] where the query goes and [`RESULTS_MARKER`] where the results go.
+//!
+//! The index is rebuilt only when what it is made of changes (its fingerprint): an unchanged
+//! rebuild writes nothing, and an unchanged index file is not uploaded again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use rayon::prelude::*;
+use search_index::{Article, SearchIndex, Section};
+
+use crate::build::{BuildError, Prepared};
+use crate::links::article_url;
+
+/// The folder under the output directory.
+pub const SEARCH_DIR: &str = "search";
+/// Stands for the (HTML-escaped) query in a result page shell.
+pub const QUERY_MARKER: &str = "%%SEARCH_QUERY%%";
+/// Stands for the results in a result page shell.
+pub const RESULTS_MARKER: &str = "<!--%%SEARCH_RESULTS%%-->";
+/// The texts file.
+pub const STRINGS_FILE: &str = "strings.json";
+/// Related articles per article.
+pub const RELATED: usize = 4;
+
+/// The index of the published articles.
+#[derive(Debug)]
+pub struct SiteIndex {
+    pub index: SearchIndex,
+    /// The new `index.bin` when the index was (re)built; `None` when the one on disk is current.
+    pub packed: Option<Vec<u8>>,
+    /// Search article number -> index in `Content::articles`.
+    pub numbers: Vec<usize>,
+    pub articles: Vec<Article>,
+}
+
+/// What the index gets of each published article.
+pub fn articles(p: &Prepared, published: &[usize]) -> Vec<Article> {
+    let c = &p.content;
+    let category_titles: HashMap<(&str, &str), &str> =
+        c.categories.iter().map(|cat| ((cat.lang.as_str(), cat.slug.as_str()), cat.title.as_str())).collect();
+    published
+        .iter()
+        .map(|&i| {
+            let a = &c.articles[i];
+            let r = &p.rendered[i];
+            let mut sections: Vec<Section> = r
+                .sections
+                .iter()
+                .map(|(anchor, heading, text)| Section {
+                    anchor: anchor.clone(),
+                    heading: heading.clone(),
+                    text: normalize_space(text),
+                })
+                .collect();
+            if sections.is_empty() {
+                sections.push(Section { text: normalize_space(&r.text), ..Section::default() });
+            }
+            Article {
+                lang: a.lang.clone(),
+                category: a.category.clone(),
+                category_title: category_titles
+                    .get(&(a.lang.as_str(), a.category.as_str()))
+                    .copied()
+                    .unwrap_or("")
+                    .into(),
+                url: article_url(&a.lang, &a.category, &a.slug),
+                title: a.title.clone(),
+                description: a.meta.description.clone(),
+                tags: a.meta.tags.clone(),
+                sections,
+            }
+        })
+        .collect()
+}
+
+fn normalize_space(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The index for `published`: the one in `out/search/` when it was made from the same articles,
+/// else a new one.
+pub fn prepare_index(p: &Prepared, published: &[usize], out: &Path) -> Result<SiteIndex, BuildError> {
+    let articles = articles(p, published);
+    let fingerprint = search_index::fingerprint(&articles);
+    let existing = out.join(SEARCH_DIR).join(search_index::INDEX_FILE);
+    if let Ok(bytes) = std::fs::read(&existing)
+        && SearchIndex::peek_fingerprint(&bytes) == Some(fingerprint)
+        && let Ok(index) = SearchIndex::from_bytes(&bytes)
+    {
+        return Ok(SiteIndex { index, packed: None, numbers: published.to_vec(), articles });
+    }
+    let built = search_index::build(&articles)?;
+    Ok(SiteIndex { index: built.index, packed: Some(built.packed), numbers: published.to_vec(), articles })
+}
+
+/// Related articles of every published article (by index in `Content::articles`), from the
+/// index: articles whose text matches this one's title, tags and description, in the same
+/// language, the same category breaking ties.
+pub fn related(si: &SiteIndex) -> Result<HashMap<usize, Vec<usize>>, BuildError> {
+    si.articles
+        .par_iter()
+        .enumerate()
+        .map(|(n, a)| {
+            let found = si.index.related(n, a, RELATED)?;
+            Ok((si.numbers[n], found.into_iter().map(|m| si.numbers[m]).collect()))
+        })
+        .collect()
+}
+
+/// `strings.json`: per language, the `search_*` texts and the labels the result pages use, and
+/// the default language.
+pub fn strings_json(p: &Prepared) -> String {
+    let c = &p.content;
+    let mut langs: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
+    for (lang, strings) in &c.strings {
+        let picked = strings
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with("search_") || ["new_ticket", "was_helpful", "tab_solutions"].contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        langs.insert(lang.as_str(), picked);
+    }
+    let value = serde_json::json!({
+        "default_language": c.config.site.default_language,
+        "languages": langs,
+    });
+    let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
+    s.push('\n');
+    s
+}
