@@ -413,6 +413,46 @@ impl DynamoStore {
 }
 
 /// A random pause, growing with the attempt up to 100 ms ("full jitter").
+// Item kinds: each is the key prefix and the sort key (`{KIND}#{id}` / `{KIND}`).
+const ORG: &str = "ORG";
+const ORG_NAME: &str = "ORGNAME";
+const USER: &str = "USER";
+const EMAIL: &str = "EMAIL";
+
+impl DynamoStore {
+    /// Writes a new record (`{kind}#{id}`) and the item reserving its unique, case-insensitive
+    /// name (`{name_kind}#{name}`, pointing at the id) in one transaction: both or neither.
+    async fn create_unique<T: Serialize>(
+        &self,
+        name_kind: &str,
+        name: &str,
+        kind: &str,
+        id: &str,
+        record: &T,
+        what: &str,
+    ) -> Result<()> {
+        let mut reserved = key(format!("{name_kind}#{}", name.to_lowercase()), name_kind);
+        reserved.insert("id".into(), s(id));
+        let record = with_data(key(format!("{kind}#{id}"), kind), record)?;
+        let items = vec![
+            put(&self.table, record, Some("attribute_not_exists(pk)"))?,
+            put(&self.table, reserved, Some("attribute_not_exists(pk)"))?,
+        ];
+        self.transact(items, what).await
+    }
+
+    /// The record a unique name points at.
+    async fn by_unique<T: DeserializeOwned>(&self, name_kind: &str, name: &str, kind: &str) -> Result<Option<T>> {
+        let Some(item) = self.get(format!("{name_kind}#{}", name.to_lowercase()), name_kind).await? else {
+            return Ok(None);
+        };
+        match text(&item, "id") {
+            Some(id) => self.get_data(format!("{kind}#{id}"), kind).await,
+            None => Ok(None),
+        }
+    }
+}
+
 fn jitter(attempt: u32) -> Duration {
     let ceiling = (5u64 << attempt.min(5)).min(100);
     Duration::from_millis(rand::random_range(0..=ceiling))
@@ -421,13 +461,8 @@ fn jitter(attempt: u32) -> Duration {
 #[async_trait]
 impl Store for DynamoStore {
     async fn create_org(&self, org: &Org) -> Result<()> {
-        let mut name = key(format!("ORGNAME#{}", org.name.to_lowercase()), "ORGNAME");
-        name.insert("org_id".into(), s(&org.id));
-        let items = vec![
-            put(&self.table, with_data(key(format!("ORG#{}", org.id), "ORG"), org)?, Some("attribute_not_exists(pk)"))?,
-            put(&self.table, name, Some("attribute_not_exists(pk)"))?,
-        ];
-        self.transact(items, &format!("organisation {}", org.name)).await
+        let what = format!("organisation {}", org.name);
+        self.create_unique(ORG_NAME, &org.name, ORG, &org.id, org, &what).await
     }
 
     async fn org(&self, id: &str) -> Result<Option<Org>> {
@@ -435,27 +470,12 @@ impl Store for DynamoStore {
     }
 
     async fn org_by_name(&self, name: &str) -> Result<Option<Org>> {
-        let Some(item) = self.get(format!("ORGNAME#{}", name.to_lowercase()), "ORGNAME").await? else {
-            return Ok(None);
-        };
-        match text(&item, "org_id") {
-            Some(id) => self.org(id).await,
-            None => Ok(None),
-        }
+        self.by_unique(ORG_NAME, name, ORG).await
     }
 
     async fn create_user(&self, user: &User) -> Result<()> {
-        let mut email = key(format!("EMAIL#{}", user.email.to_lowercase()), "EMAIL");
-        email.insert("user_id".into(), s(&user.id));
-        let items = vec![
-            put(
-                &self.table,
-                with_data(key(format!("USER#{}", user.id), "USER"), user)?,
-                Some("attribute_not_exists(pk)"),
-            )?,
-            put(&self.table, email, Some("attribute_not_exists(pk)"))?,
-        ];
-        self.transact(items, &format!("user {}", user.email)).await
+        let what = format!("user {}", user.email);
+        self.create_unique(EMAIL, &user.email, USER, &user.id, user, &what).await
     }
 
     async fn user(&self, id: &str) -> Result<Option<User>> {
@@ -463,13 +483,7 @@ impl Store for DynamoStore {
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        let Some(item) = self.get(format!("EMAIL#{}", email.to_lowercase()), "EMAIL").await? else {
-            return Ok(None);
-        };
-        match text(&item, "user_id") {
-            Some(id) => self.user(id).await,
-            None => Ok(None),
-        }
+        self.by_unique(EMAIL, email, USER).await
     }
 
     async fn set_password(&self, user_id: &str, hash: &str) -> Result<()> {
