@@ -1,4 +1,4 @@
-//! The `helpdesk` command: `build`, `check`, `serve`, `admin`.
+//! The `helpdesk` command: `build`, `check`, `serve`, `admin`, `search`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -49,6 +49,23 @@ pub enum Command {
         data_dir: PathBuf,
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// What visitors search for: the queries that found nothing (the FAQs to write next).
+    Search {
+        #[arg(long, default_value = ".helpdesk", env = "HELPDESK_DATA_DIR", global = true)]
+        data_dir: PathBuf,
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// The most frequent searches without results, most frequent first: the count, then the query.
+    Misses {
+        /// How many to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
 }
 
@@ -125,7 +142,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(admin(&cli.content, &data_dir, command))
         }
+        Command::Search { data_dir, command: SearchCommand::Misses { limit } } => search_misses(&data_dir, limit),
     }
+}
+
+/// `search misses`: the counts `serve` keeps in `<data-dir>/search-misses.json`.
+fn search_misses(data_dir: &Path, limit: usize) -> anyhow::Result<ExitCode> {
+    let file = data_dir.join(crate::search::MISSES_FILE);
+    let misses = crate::search::top_misses(data_dir, limit).with_context(|| format!("reading {}", file.display()))?;
+    if misses.is_empty() {
+        eprintln!("no searches without results in {}", file.display());
+    }
+    let width = misses.first().map_or(1, |(_, n)| n.to_string().len());
+    let mut out = String::new();
+    for (query, count) in misses {
+        out.push_str(&format!("{count:>width$}  {query}\n"));
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The service as configured by the environment: store and mailer (`HELPDESK_STORE`,

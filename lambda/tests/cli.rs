@@ -149,3 +149,49 @@ async fn serve_rebuilds_when_content_changes() {
     }
     panic!("the page was not rebuilt within 5 s");
 }
+
+/// `helpdesk search misses` lists what visitors searched for on a running `serve` and did not
+/// find, read from the same data directory.
+#[tokio::test]
+async fn search_misses_lists_the_searches_that_found_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let misses = |limit: Option<&str>| {
+        let mut cmd = helpdesk();
+        cmd.args(["search", "misses"]);
+        if let Some(l) = limit {
+            cmd.args(["--limit", l]);
+        }
+        // `--data-dir` and HELPDESK_DATA_DIR, like `serve`.
+        let out = cmd.env("HELPDESK_DATA_DIR", &data).output().expect("run");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (stdout, stderr) = misses(None);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("no searches without results"), "{stderr}");
+
+    let server = serve(&repo_content(), &data);
+    let client = reqwest::Client::new();
+    for q in ["kwantumfysica", "Kwantumfysica", "ruimtevaart", "wachtwoord", "jan%40example.nl", "kwantumfysica"] {
+        let url = format!("{}/search?lang=nl&q={q}", server.base);
+        let resp = client.get(&url).send().await.expect("search");
+        assert_eq!(resp.status(), 200, "{url}");
+    }
+    // Search-as-you-type asks the API for every unfinished word: those are not counted.
+    let resp = client.get(format!("{}/api/search?lang=nl&q=kwantumfysica", server.base)).send().await.expect("api");
+    assert_eq!(resp.status(), 200);
+
+    // The service saves the counts a few seconds after a miss.
+    let mut stdout = String::new();
+    for _ in 0..150 {
+        stdout = misses(None).0;
+        if !stdout.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(stdout, "3  kwantumfysica\n1  ruimtevaart\n", "found words and e-mail addresses are not listed");
+    assert_eq!(misses(Some("1")).0, "3  kwantumfysica\n");
+    drop(server);
+}
