@@ -4,7 +4,10 @@
 //! Everything is built once at cold start: configuration (embedded `helpdesk.toml`), the AWS
 //! clients, templates, the search index. Logs are JSON lines (tracing), which CloudWatch
 //! parses. A Lambda does no work between invocations, so the mail that a request queued is
-//! delivered before its answer returns (and mail that failed earlier is retried with it).
+//! delivered before its answer returns. Mail that failed then (SES throttling, an outage) stays
+//! queued in the store; the same binary deployed with `HELPDESK_LAMBDA_ROLE=mail-retry` is a
+//! second, scheduled function that delivers whatever is due (see `MailRetryFunction` in
+//! `infra/template.yaml`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,6 +38,9 @@ pub fn run() -> anyhow::Result<()> {
         .with_target(false)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if std::env::var("HELPDESK_LAMBDA_ROLE").is_ok_and(|r| r == "mail-retry") {
+        return runtime.block_on(mail_retry(started));
+    }
     runtime.block_on(async {
         let router = router().await?;
         tracing::info!(init_ms = started.elapsed().as_secs_f64() * 1e3, "cold start: ready for requests");
@@ -70,6 +76,36 @@ pub async fn router() -> anyhow::Result<axum::Router> {
         Some(secret) => router.layer(axum::middleware::from_fn_with_state(Arc::new(secret), verify_origin)),
         None => router,
     })
+}
+
+/// The scheduled mail function: each invocation (any event; EventBridge sends one every few
+/// minutes) delivers the mail that is due, in rounds, until none is left or time runs short.
+async fn mail_retry(started: std::time::Instant) -> anyhow::Result<()> {
+    use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+
+    let data_dir = PathBuf::from(std::env::var("HELPDESK_DATA_DIR").unwrap_or_else(|_| "/tmp/helpdesk".into()));
+    let store = backends::store(&data_dir).await?;
+    let mailer = backends::mailer(&data_dir).await?;
+    tracing::info!(init_ms = started.elapsed().as_secs_f64() * 1e3, "cold start: mail retry ready");
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let (store, mailer) = (store.clone(), mailer.clone());
+        async move {
+            // Leave a margin before the invocation's deadline; what is left waits for the next one.
+            let deadline = event.context.deadline().checked_sub(std::time::Duration::from_secs(10));
+            let mut sent = 0;
+            loop {
+                let round = crate::mail::deliver_due(store.as_ref(), mailer.as_ref(), chrono::Utc::now()).await;
+                sent += round;
+                if round == 0 || deadline.is_some_and(|d| std::time::SystemTime::now() >= d) {
+                    break;
+                }
+            }
+            tracing::info!(sent, "mail retry done");
+            Ok::<_, lambda_runtime::Error>(serde_json::json!({ "sent": sent }))
+        }
+    }))
+    .await
+    .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
 }
 
 /// Posts are what queue mail (acknowledgements, invitations, answers): deliver it now.

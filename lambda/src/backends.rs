@@ -54,8 +54,11 @@ pub async fn files() -> anyhow::Result<Option<Arc<dyn crate::files::Files>>> {
         "dir" => Ok(None),
         "s3" => {
             let bucket = std::env::var("HELPDESK_BUCKET").context("HELPDESK_ATTACHMENTS=s3 needs HELPDESK_BUCKET")?;
-            // Path-style addressing works with every S3 stand-in as well as with AWS.
-            let config = aws_sdk_s3::config::Builder::from(sdk_config().await).force_path_style(true).build();
+            // On AWS, virtual-hosted URLs (`<bucket>.s3.<region>.amazonaws.com`, the origin the
+            // site's Content-Security-Policy allows uploads to); with a stand-in endpoint
+            // (`AWS_ENDPOINT_URL`, e.g. moto) path style, which every stand-in understands.
+            let stand_in = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().any(|v| std::env::var_os(v).is_some());
+            let config = aws_sdk_s3::config::Builder::from(sdk_config().await).force_path_style(stand_in).build();
             Ok(Some(Arc::new(crate::files::S3Files::new(aws_sdk_s3::Client::from_conf(config), bucket))))
         }
         other => anyhow::bail!("HELPDESK_ATTACHMENTS must be `dir` or `s3`, not `{other}`"),

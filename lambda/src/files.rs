@@ -13,6 +13,8 @@ use crate::model::Attachment;
 
 /// How long a presigned download link works.
 pub const DOWNLOAD_VALID: Duration = Duration::from_secs(300);
+/// How long a presigned upload link works (a large file on a slow line needs a while).
+pub const UPLOAD_VALID: Duration = Duration::from_secs(900);
 
 #[derive(Debug, thiserror::Error)]
 pub enum FilesError {
@@ -20,6 +22,22 @@ pub enum FilesError {
     NotFound,
     #[error("file storage failed: {0}")]
     Backend(String),
+}
+
+/// Where and how the browser sends one file straight to storage.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DirectUpload {
+    pub method: &'static str,
+    pub url: String,
+    /// Headers the browser must send exactly as given (they are part of the signature).
+    pub headers: Vec<(String, String)>,
+}
+
+/// A finished direct upload, as storage saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    pub size: u64,
+    pub content_type: String,
 }
 
 /// What the browser gets for a download.
@@ -35,6 +53,30 @@ pub trait Files: Send + Sync + std::fmt::Debug {
     async fn put(&self, id: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), FilesError>;
     /// The attachment for a user who may see it.
     async fn fetch(&self, att: &Attachment) -> Result<Fetch, FilesError>;
+
+    /// Whether browsers upload attachments straight to storage (S3: a Lambda request cannot carry
+    /// large files) instead of inside the form. The form then carries only the upload ids.
+    fn direct_uploads(&self) -> bool {
+        false
+    }
+
+    /// A presigned upload of exactly `size` bytes of `content_type`, kept apart per `owner` until
+    /// a form claims it. `None` where direct uploads are not supported.
+    async fn presign_upload(
+        &self,
+        _owner: &str,
+        _id: &str,
+        _content_type: &str,
+        _size: u64,
+    ) -> Result<Option<DirectUpload>, FilesError> {
+        Ok(None)
+    }
+
+    /// Makes `owner`'s finished direct upload `id` the attachment `id`. Idempotent (a retried
+    /// form claims it again); `NotFound` when `owner` uploaded no such file.
+    async fn claim_upload(&self, _owner: &str, _id: &str) -> Result<Uploaded, FilesError> {
+        Err(FilesError::NotFound)
+    }
 }
 
 /// Attachments as files in one folder, named by their random id.
@@ -86,6 +128,12 @@ impl S3Files {
     fn key(id: &str) -> Result<String, FilesError> {
         Ok(format!("attachments/{}", safe_id(id)?))
     }
+
+    /// Unclaimed uploads live under `uploads/` (the bucket's lifecycle rule removes them after a
+    /// day), one folder per user, so nobody can claim another user's file.
+    fn upload_key(owner: &str, id: &str) -> Result<String, FilesError> {
+        Ok(format!("uploads/{}/{}", safe_id(owner)?, safe_id(id)?))
+    }
 }
 
 fn s3_error(e: impl std::error::Error + 'static) -> FilesError {
@@ -122,6 +170,60 @@ impl Files for S3Files {
             .await
             .map_err(s3_error)?;
         Ok(Fetch::Redirect(request.uri().to_owned()))
+    }
+
+    fn direct_uploads(&self) -> bool {
+        true
+    }
+
+    async fn presign_upload(
+        &self,
+        owner: &str,
+        id: &str,
+        content_type: &str,
+        size: u64,
+    ) -> Result<Option<DirectUpload>, FilesError> {
+        let presigning = PresigningConfig::expires_in(UPLOAD_VALID).map_err(s3_error)?;
+        let size_i64 = i64::try_from(size).map_err(|_| FilesError::Backend("size out of range".into()))?;
+        // Content-Length and Content-Type are signed: S3 refuses a body of any other size or type.
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(Self::upload_key(owner, id)?)
+            .content_type(content_type)
+            .content_length(size_i64)
+            .presigned(presigning)
+            .await
+            .map_err(s3_error)?;
+        let headers = request
+            .headers()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length")) // the browser sets it
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        Ok(Some(DirectUpload { method: "PUT", url: request.uri().to_owned(), headers }))
+    }
+
+    async fn claim_upload(&self, owner: &str, id: &str) -> Result<Uploaded, FilesError> {
+        let from = Self::upload_key(owner, id)?;
+        let head = match self.client.head_object().bucket(&self.bucket).key(&from).send().await {
+            Ok(head) => head,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => return Err(FilesError::NotFound),
+            Err(e) => return Err(s3_error(e)),
+        };
+        let uploaded = Uploaded {
+            size: head.content_length().unwrap_or(0).max(0) as u64,
+            content_type: head.content_type().unwrap_or("application/octet-stream").to_owned(),
+        };
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{from}", self.bucket))
+            .key(Self::key(id)?)
+            .send()
+            .await
+            .map_err(s3_error)?;
+        Ok(uploaded)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The AWS backends end to end against a moto server: SES v2 sends read back from moto and
 //! parsed as MIME, and the whole portal run by the `helpdesk` binary with
-//! `HELPDESK_STORE=dynamodb HELPDESK_MAILER=ses` (admin commands included).
+//! `HELPDESK_STORE=dynamodb HELPDESK_MAILER=ses HELPDESK_ATTACHMENTS=s3` (admin commands
+//! included), with attachments uploaded straight to S3 through presigned links.
 
 mod common;
 
@@ -66,6 +67,25 @@ async fn ses_sends_the_composed_mime_unchanged() {
     assert!(mailer.send(&stranger).await.is_err());
 }
 
+const BUCKET: &str = "helpdesk-attachments";
+
+async fn s3() -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(&moto::sdk_config().await).force_path_style(true).build();
+    let s3 = aws_sdk_s3::Client::from_conf(config);
+    // Creating it twice is fine for moto; the tests share one server.
+    let _ = s3
+        .create_bucket()
+        .bucket(BUCKET)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await;
+    s3
+}
+
 fn helpdesk(table: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_helpdesk"));
     cmd.arg("--content")
@@ -73,6 +93,8 @@ fn helpdesk(table: &str) -> Command {
         .env("HELPDESK_STORE", "dynamodb")
         .env("HELPDESK_TABLE", table)
         .env("HELPDESK_MAILER", "ses")
+        .env("HELPDESK_ATTACHMENTS", "s3")
+        .env("HELPDESK_BUCKET", BUCKET)
         .env("HELPDESK_FROM", format!("Klaver Helpdesk <helpdesk@{SENDER_DOMAIN}>"))
         .env("AWS_ENDPOINT_URL", moto::endpoint())
         .env("AWS_REGION", "eu-west-1")
@@ -154,6 +176,113 @@ async fn the_portal_runs_on_dynamodb_and_ses() {
     let list = c.get(format!("{base}/portal/tickets")).send().await.expect("list").text().await.expect("text");
     assert!(list.contains(&number), "the list (a DynamoDB index) has the ticket");
 
+    direct_upload_to_s3(&c, &base, &table, &data).await;
+
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// A subscriber's browser asks for a presigned link, sends the file straight to S3 and files the
+/// ticket with only the upload's id; the download is a presigned S3 link after the ticket's
+/// authorization check. Unfinished or someone else's uploads are refused, the form kept.
+async fn direct_upload_to_s3(c: &reqwest::Client, base: &str, table: &str, data: &std::path::Path) {
+    let s3 = s3().await;
+    let page = c.get(format!("{base}/portal/tickets/new")).send().await.expect("form").text().await.expect("text");
+    assert!(page.contains("data-direct-upload=\"/portal/uploads\""), "the form uploads ahead on S3");
+    let csrf = field(&page, "csrf_token").expect("csrf");
+    let submission = field(&page, "submission_id").expect("submission");
+    let content = "datum;bedrag\n2026-11-02;12,50\n".repeat(100).into_bytes();
+    let ask = |body: serde_json::Value, csrf: Option<&str>| {
+        let mut req = c.post(format!("{base}/portal/uploads")).json(&body);
+        if let Some(csrf) = csrf {
+            req = req.header("X-CSRF-Token", csrf);
+        }
+        req.send()
+    };
+    let wanted =
+        serde_json::json!({ "filename": "export november.csv", "size": content.len(), "content_type": "text/csv" });
+
+    assert_eq!(ask(wanted.clone(), None).await.expect("ask").status(), 403, "no CSRF token, no upload");
+    let too_big =
+        serde_json::json!({ "filename": "groot.pdf", "size": 11 * 1024 * 1024, "content_type": "application/pdf" });
+    let refused = ask(too_big, Some(&csrf)).await.expect("ask");
+    assert_eq!(refused.status(), 422);
+    let why: serde_json::Value = refused.json().await.expect("json");
+    assert!(why["error"].as_str().expect("error").contains("groter dan 10 MB"), "{why}");
+    let exe = serde_json::json!({ "filename": "setup.exe", "size": 10, "content_type": "application/x-msdownload" });
+    assert_eq!(ask(exe, Some(&csrf)).await.expect("ask").status(), 422, "types outside the list are refused");
+
+    let target: serde_json::Value = ask(wanted, Some(&csrf)).await.expect("ask").json().await.expect("json");
+    let url = target["url"].as_str().expect("url");
+    assert!(url.contains("X-Amz-Signature=") && url.contains("/uploads/"), "a presigned upload link: {url}");
+    let mut put = client().put(url).body(content.clone());
+    for (k, v) in target["headers"].as_object().expect("headers") {
+        put = put.header(k, v.as_str().expect("header value"));
+    }
+    let put = put.send().await.expect("put");
+    assert!(put.status().is_success(), "S3 took the upload: {}", put.status());
+
+    let uploaded = target["field"].as_str().expect("field").to_owned();
+    let filed = c
+        .post(format!("{base}/portal/tickets"))
+        .multipart(ticket_form(&csrf, &submission, "Export met bijlage").text("uploaded", uploaded.clone()))
+        .send()
+        .await
+        .expect("file");
+    assert_eq!(filed.status(), 303, "{}", filed.text().await.unwrap_or_default());
+    let location = filed.headers()["location"].to_str().expect("location").to_owned();
+    let ticket = c.get(format!("{base}{location}")).send().await.expect("ticket").text().await.expect("text");
+    assert!(ticket.contains("export november.csv"), "the attachment is listed");
+    let id = target["id"].as_str().expect("id");
+    let kept = s3.get_object().bucket(BUCKET).key(format!("attachments/{id}")).send().await.expect("claimed");
+    assert_eq!(kept.body.collect().await.expect("body").into_bytes().as_ref(), content.as_slice());
+
+    let number = location.trim_start_matches("/portal/tickets/").split('?').next().expect("number");
+    let download = c.get(format!("{base}/portal/tickets/{number}/attachments/{id}")).send().await.expect("download");
+    assert_eq!(download.status(), 303);
+    let signed = download.headers()["location"].to_str().expect("location").to_owned();
+    assert!(signed.contains("X-Amz-Signature="), "a presigned download: {signed}");
+    let got = client().get(&signed).send().await.expect("s3 get");
+    assert!(got.headers()["content-disposition"].to_str().expect("cd").starts_with("attachment;"));
+    assert_eq!(got.bytes().await.expect("bytes").as_ref(), content.as_slice());
+
+    // An upload that never arrived: the form comes back with everything, and says which file.
+    let page = c.get(format!("{base}/portal/tickets/new")).send().await.expect("form").text().await.expect("text");
+    let submission = field(&page, "submission_id").expect("submission");
+    let missing = c
+        .post(format!("{base}/portal/tickets"))
+        .multipart(ticket_form(&csrf, &submission, "Nooit aangekomen").text("uploaded", "nietbestaand01/plan.pdf"))
+        .send()
+        .await
+        .expect("file");
+    assert_eq!(missing.status(), 422);
+    let again = missing.text().await.expect("text");
+    assert!(again.contains("plan.pdf: het uploaden is niet afgerond"), "{again}");
+    assert!(again.contains("value=\"Nooit aangekomen\""), "the subject is kept");
+    assert!(again.contains("value=\"nietbestaand01/plan.pdf\""), "the upload is kept in the form");
+
+    // Another subscriber cannot claim Anna's upload, even knowing its id.
+    admin(table, data, &["invite", "--email", "bert@wolde.example", "--org", "Gemeente Wolde"]);
+    let invitation = wait_for_sent("bert@wolde.example", "Uitnodiging").await;
+    let link = common::link_in(&invitation.text, "/invite/").expect("link");
+    let path = &link[link.find("/invite/").expect("path")..];
+    let bert = client();
+    let page = bert.get(format!("{base}{path}")).send().await.expect("get").text().await.expect("text");
+    let bert_csrf = field(&page, "csrf_token").expect("csrf");
+    let pw = "nog een heel goed wachtwoord";
+    bert.post(format!("{base}{path}"))
+        .form(&[("csrf_token", bert_csrf.as_str()), ("password", pw), ("password_repeat", pw)])
+        .send()
+        .await
+        .expect("set password");
+    let page = bert.get(format!("{base}/portal/tickets/new")).send().await.expect("form").text().await.expect("text");
+    let bert_csrf = field(&page, "csrf_token").expect("csrf");
+    let submission = field(&page, "submission_id").expect("submission");
+    let stolen = bert
+        .post(format!("{base}/portal/tickets"))
+        .multipart(ticket_form(&bert_csrf, &submission, "Van Anna").text("uploaded", uploaded))
+        .send()
+        .await
+        .expect("file");
+    assert_eq!(stolen.status(), 422, "someone else's upload is not there for Bert");
 }

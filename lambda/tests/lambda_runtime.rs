@@ -58,6 +58,103 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port()
 }
 
+/// `cargo lambda watch` on a free port and the `helpdesk` binary connected to it as the
+/// function `_`, on the table `table`; `role` selects `HELPDESK_LAMBDA_ROLE`.
+struct Function {
+    port: u16,
+    children: Killed,
+    logs: std::sync::mpsc::Receiver<String>,
+}
+
+impl Function {
+    fn start(table: &str, role: Option<&str>) -> Function {
+        let port = free_port();
+        let emulator = Command::new(cargo_lambda())
+            .args(["lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1", "--invoke-port"])
+            .arg(port.to_string())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cargo lambda watch");
+        let mut children = Killed(vec![emulator]);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(30), "cargo lambda watch did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut function = Command::new(env!("CARGO_BIN_EXE_helpdesk"));
+        function
+            .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+            .env("HELPDESK_STORE", "dynamodb")
+            .env("HELPDESK_TABLE", table)
+            .env("HELPDESK_MAILER", "ses")
+            .env("HELPDESK_FROM", "Klaver Helpdesk <helpdesk@klaver.example>")
+            .env("HELPDESK_BASE_URL", "https://helpdesk.klaver.example")
+            .env("HELPDESK_ORIGIN_SECRET", "from-cloudfront")
+            .env("AWS_ENDPOINT_URL", moto::endpoint())
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(role) = role {
+            function.env("HELPDESK_LAMBDA_ROLE", role);
+        }
+        children.0.push(function.spawn().expect("start the function"));
+        let out = children.0[1].stdout.take().expect("stdout");
+        let (log_tx, logs) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = log_tx.send(line);
+            }
+        });
+        Function { port, children, logs }
+    }
+
+    /// The function's cold-start log line, as JSON.
+    fn cold_start(&self) -> serde_json::Value {
+        let logs: Vec<String> = self.logs.try_iter().collect();
+        let cold =
+            logs.iter().find(|l| l.contains("cold start")).unwrap_or_else(|| panic!("no cold start log in {logs:#?}"));
+        serde_json::from_str(cold).expect("a JSON log line")
+    }
+}
+
+/// The subscriber's service on `store`, for setting things up the way the admin command does.
+fn service(store: std::sync::Arc<dyn helpdesk::store::Store>) -> helpdesk::Service {
+    let config_path = common::repo_content().join("helpdesk.toml");
+    let config = site_builder::HelpdeskConfig::load(&config_path, &config_path).expect("config");
+    helpdesk::Service::new(
+        config,
+        store,
+        "https://helpdesk.klaver.example".into(),
+        "Klaver Helpdesk <helpdesk@klaver.example>".into(),
+        std::env::temp_dir(),
+    )
+}
+
+fn org(name: &str) -> helpdesk::model::Org {
+    helpdesk::model::Org {
+        id: helpdesk::auth::random_token(9),
+        name: name.into(),
+        sector: "overheid".into(),
+        plan: "plus".into(),
+        share_tickets: true,
+        created: chrono::Utc::now(),
+    }
+}
+
+async fn ses_raw_mails() -> Vec<String> {
+    let data = moto::data().await;
+    let sent = data["ses"]["RawMessage"].as_array().cloned().unwrap_or_default();
+    sent.iter().filter_map(|m| m["raw_data"].as_str()).map(str::to_owned).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_function_answers_function_url_requests() {
     // The table, an organisation and an invited subscriber, made with the same code the
@@ -66,71 +163,13 @@ async fn the_function_answers_function_url_requests() {
     let table = store.table().to_owned();
     let ses = aws_sdk_sesv2::Client::new(&moto::sdk_config().await);
     let _ = ses.create_email_identity().email_identity("klaver.example").send().await;
-
-    let port = free_port();
-    let emulator = Command::new(cargo_lambda())
-        .args(["lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1", "--invoke-port"])
-        .arg(port.to_string())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start cargo lambda watch");
-    let mut children = Killed(vec![emulator]);
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "cargo lambda watch did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-
-    let function = Command::new(env!("CARGO_BIN_EXE_helpdesk"))
-        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("HELPDESK_STORE", "dynamodb")
-        .env("HELPDESK_TABLE", &table)
-        .env("HELPDESK_MAILER", "ses")
-        .env("HELPDESK_FROM", "Klaver Helpdesk <helpdesk@klaver.example>")
-        .env("HELPDESK_BASE_URL", "https://helpdesk.klaver.example")
-        .env("HELPDESK_ORIGIN_SECRET", "from-cloudfront")
-        .env("AWS_ENDPOINT_URL", moto::endpoint())
-        .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the function");
-    children.0.push(function);
-    let logs = children.0[1].stdout.take().expect("stdout");
-    let (log_tx, log_rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(logs).lines().map_while(Result::ok) {
-            let _ = log_tx.send(line);
-        }
-    });
+    let function = Function::start(&table, None);
+    let port = function.port;
 
     // Set up the subscriber directly in the store the function uses.
-    let config_path = common::repo_content().join("helpdesk.toml");
-    let config = site_builder::HelpdeskConfig::load(&config_path, &config_path).expect("config");
     let store: std::sync::Arc<dyn helpdesk::store::Store> = std::sync::Arc::new(store);
-    let svc = helpdesk::Service::new(
-        config,
-        store.clone(),
-        "https://helpdesk.klaver.example".into(),
-        "Klaver Helpdesk <helpdesk@klaver.example>".into(),
-        std::env::temp_dir(),
-    );
-    let org = helpdesk::model::Org {
-        id: helpdesk::auth::random_token(9),
-        name: "Gemeente Wolde".into(),
-        sector: "overheid".into(),
-        plan: "plus".into(),
-        share_tickets: true,
-        created: chrono::Utc::now(),
-    };
+    let svc = service(store.clone());
+    let org = org("Gemeente Wolde");
     store.create_org(&org).await.expect("org");
     let (user, _) = svc.invite("anna@wolde.example", "Anna", &org, Role::Subscriber).await.expect("invite");
     let pw = "een heel goed wachtwoord";
@@ -199,17 +238,49 @@ async fn the_function_answers_function_url_requests() {
     assert!(ticket.text().await.expect("text").contains("Vergunning via Lambda"));
 
     // The acknowledgement left through SES before the answer returned.
-    let data = moto::data().await;
-    let sent = data["ses"]["RawMessage"].as_array().cloned().unwrap_or_default();
-    assert!(
-        sent.iter().filter_map(|m| m["raw_data"].as_str()).any(|raw| raw.contains(&number)),
-        "SES has the acknowledgement of {number}"
-    );
+    assert!(ses_raw_mails().await.iter().any(|raw| raw.contains(&number)), "SES has the acknowledgement of {number}");
 
     // The function logs JSON lines, one of them its cold start.
-    let logs: Vec<String> = log_rx.try_iter().collect();
-    let cold =
-        logs.iter().find(|l| l.contains("cold start")).unwrap_or_else(|| panic!("no cold start log in {logs:#?}"));
-    let json: serde_json::Value = serde_json::from_str(cold).expect("a JSON log line");
-    println!("cold start: {}", json["fields"]);
+    println!("cold start: {}", function.cold_start()["fields"]);
+}
+
+/// Mail that could not leave with its request (queued while SES was down, say) is sent by the
+/// scheduled function: the same binary with `HELPDESK_LAMBDA_ROLE=mail-retry`, invoked the way
+/// EventBridge does, with a scheduled event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduled_function_sends_queued_mail() {
+    let store = moto::dynamo_store().await;
+    let table = store.table().to_owned();
+    let ses = aws_sdk_sesv2::Client::new(&moto::sdk_config().await);
+    let _ = ses.create_email_identity().email_identity("klaver.example").send().await;
+    let store: std::sync::Arc<dyn helpdesk::store::Store> = std::sync::Arc::new(store);
+    let svc = service(store.clone());
+    let org = org("Waterschap Aa");
+    store.create_org(&org).await.expect("org");
+    let email = format!("{}@aa.example", moto::unique("kees"));
+    // Queued in the store; no worker runs here, so nothing sends it.
+    svc.invite(&email, "Kees", &org, Role::Subscriber).await.expect("invite");
+    assert!(!ses_raw_mails().await.iter().any(|raw| raw.contains(&email)), "not sent yet");
+
+    let function = Function::start(&table, Some("mail-retry"));
+    let event = serde_json::json!({
+        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "123456789012", "time": "2026-11-23T10:00:00Z",
+        "region": "eu-west-1", "resources": ["arn:aws:events:eu-west-1:123456789012:rule/mail-retry"], "detail": {}
+    });
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/2015-03-31/functions/_/invocations", function.port))
+        .timeout(Duration::from_secs(30))
+        .json(&event)
+        .send()
+        .await
+        .expect("invoke")
+        .json()
+        .await
+        .expect("json");
+    assert!(answer["sent"].as_u64().is_some_and(|n| n >= 1), "{answer}");
+    assert!(ses_raw_mails().await.iter().any(|raw| raw.contains(&email)), "the invitation went out through SES");
+    assert!(store.due_mail(chrono::Utc::now(), 50).await.expect("due").is_empty(), "nothing left to send");
+    println!("cold start (mail retry): {}", function.cold_start()["fields"]);
+    drop(function.children);
 }

@@ -62,3 +62,86 @@
   });
   if (subject.value) suggest();
 })();
+
+// Forms with `data-direct-upload` (the service keeps attachments in S3): each chosen file goes
+// straight to storage with a presigned, size-bound link first, and the form then carries only
+// the upload ids, so a large file never passes through the service. Without JavaScript the
+// files travel inside the form as usual.
+(function () {
+  if (!window.fetch || !window.Promise) return;
+  var forms = document.querySelectorAll("form[data-direct-upload]");
+  Array.prototype.forEach.call(forms, function (form) {
+    var input = form.querySelector("input[type=file][name=attachments]");
+    var status = form.querySelector(".upload-status");
+    var button = form.querySelector("button[type=submit]");
+    var csrf = form.querySelector("input[name=csrf_token]");
+    if (!input || !csrf) return;
+    function say(text, isError) {
+      if (!status) return;
+      status.textContent = text;
+      status.className = isError ? "upload-status field-error" : "upload-status";
+      status.hidden = !text;
+    }
+    var added = [];
+    function sendAhead(file) {
+      return fetch(form.getAttribute("data-direct-upload"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf.value, Accept: "application/json" },
+        body: JSON.stringify({ filename: file.name, size: file.size, content_type: file.type || "application/octet-stream" })
+      })
+        .then(function (r) {
+          return r.json().catch(function () { return {}; }).then(function (d) {
+            if (!r.ok || !d.url) throw new Error(d.error || file.name + ": het uploaden kon niet beginnen.");
+            return d;
+          });
+        })
+        .then(function (d) {
+          var headers = {};
+          Object.keys(d.headers || {}).forEach(function (k) { headers[k] = d.headers[k]; });
+          return fetch(d.url, { method: d.method, headers: headers, body: file }).then(function (r) {
+            if (!r.ok) throw new Error(file.name + ": het uploaden is mislukt (" + r.status + ").");
+            return d;
+          });
+        })
+        .then(function (d) {
+          var kept = document.createElement("input");
+          kept.type = "hidden";
+          kept.name = "uploaded";
+          kept.value = d.field;
+          form.appendChild(kept);
+          added.push(kept);
+        });
+    }
+    form.addEventListener("submit", function (ev) {
+      var files = input.files ? Array.prototype.slice.call(input.files) : [];
+      if (!files.length) return;
+      ev.preventDefault();
+      if (button) button.disabled = true;
+      var done = 0;
+      say("Bestanden uploaden: 0 van " + files.length + "…");
+      files
+        .reduce(function (chain, file) {
+          return chain.then(function () {
+            return sendAhead(file).then(function () {
+              done += 1;
+              say("Bestanden uploaden: " + done + " van " + files.length + "…");
+            });
+          });
+        }, Promise.resolve())
+        .then(function () {
+          input.value = "";
+          input.disabled = true; // the files are already there; the form carries their ids
+          say("Versturen…");
+          form.submit();
+        })
+        .catch(function (e) {
+          // Nothing half-done is submitted: the next attempt sends every chosen file again.
+          added.forEach(function (el) { el.parentNode.removeChild(el); });
+          added = [];
+          say(e.message, true);
+          if (button) button.disabled = false;
+        });
+    });
+  });
+})();

@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tickets.html", include_str!("../../templates/tickets.html")),
     ("ticket_new.html", include_str!("../../templates/ticket_new.html")),
     ("ticket.html", include_str!("../../templates/ticket.html")),
+    ("uploaded.html", include_str!("../../templates/uploaded.html")),
     ("mail/invite.txt", include_str!("../../templates/mail/invite.txt")),
     ("mail/invite.html", include_str!("../../templates/mail/invite.html")),
     ("mail/reset.txt", include_str!("../../templates/mail/reset.txt")),

@@ -18,6 +18,7 @@ pub fn routes() -> Router<Svc> {
     Router::new()
         .route("/portal/tickets", get(list).post(create))
         .route("/portal/tickets/new", get(new_form))
+        .route("/portal/uploads", post(start_upload))
         .route("/portal/tickets/{number}", get(show))
         .route("/portal/tickets/{number}/reply", post(reply))
         .route("/portal/tickets/{number}/close", post(close))
@@ -93,6 +94,8 @@ struct FormValues {
     administration: String,
     description: String,
     submission_id: String,
+    /// Files already sent ahead to storage: a form shown again keeps them.
+    uploaded: Vec<DirectRef>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -142,6 +145,7 @@ fn form_page(
             agents => svc.config.agents.iter().map(|a| context! { id => a.id, name => a.name }).collect::<Vec<_>>(),
             max_mb => t.max_attachment_mb, types => t.attachment_types.join(", "),
             accept => t.attachment_types.iter().map(|x| format!(".{x}")).collect::<Vec<_>>().join(","),
+            direct_upload => svc.files.direct_uploads(),
         },
     )?;
     let mut resp = csrf.page(svc, html);
@@ -156,15 +160,48 @@ struct Upload {
     bytes: Vec<u8>,
 }
 
+/// A file the browser already sent straight to storage (`POST /portal/uploads`); the form
+/// carries `id/filename` in an `uploaded` field, and a form shown again keeps it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct DirectRef {
+    id: String,
+    filename: String,
+}
+
+impl DirectRef {
+    fn parse(value: &str) -> Option<Self> {
+        let (id, filename) = value.split_once('/')?;
+        let ok_id = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let filename = sanitize_filename(filename);
+        (ok_id && !filename.is_empty()).then(|| DirectRef { id: id.to_owned(), filename })
+    }
+}
+
+/// A posted multipart form: text fields, files sent with it, files sent ahead, problems found.
+struct PostedForm {
+    fields: BTreeMap<String, String>,
+    uploads: Vec<Upload>,
+    direct: Vec<DirectRef>,
+    problems: Vec<String>,
+}
+
+/// Why a file cannot be attached, if it cannot.
+fn attachment_problem(svc: &Service, filename: &str, size: u64) -> Option<String> {
+    let t = &svc.config.tickets;
+    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
+    if !t.attachment_types.contains(&ext) {
+        Some(format!("{filename}: dit soort bestand kan niet mee (toegestaan: {}).", t.attachment_types.join(", ")))
+    } else if size > u64::from(t.max_attachment_mb) * 1024 * 1024 {
+        Some(format!("{filename}: groter dan {} MB.", t.max_attachment_mb))
+    } else {
+        None
+    }
+}
+
 /// Reads the multipart form: text fields into a map, files into uploads.
-async fn read_form(
-    svc: &Service,
-    mut mp: Multipart,
-) -> WebResult<(BTreeMap<String, String>, Vec<Upload>, Vec<String>)> {
-    let mut fields = BTreeMap::new();
-    let mut uploads = Vec::new();
-    let mut problems = Vec::new();
-    let max = u64::from(svc.config.tickets.max_attachment_mb) * 1024 * 1024;
+async fn read_form(svc: &Service, mut mp: Multipart) -> WebResult<PostedForm> {
+    let mut form =
+        PostedForm { fields: BTreeMap::new(), uploads: Vec::new(), direct: Vec::new(), problems: Vec::new() };
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
@@ -185,23 +222,20 @@ async fn read_form(
             if filename.is_empty() && bytes.is_empty() {
                 continue; // the empty file input of a form without attachments
             }
-            let ext = filename.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
-            if !svc.config.tickets.attachment_types.contains(&ext) {
-                problems.push(format!(
-                    "{filename}: dit soort bestand kan niet mee (toegestaan: {}).",
-                    svc.config.tickets.attachment_types.join(", ")
-                ));
-            } else if bytes.len() as u64 > max {
-                problems.push(format!("{filename}: groter dan {} MB.", svc.config.tickets.max_attachment_mb));
-            } else {
-                uploads.push(Upload { filename, content_type, bytes: bytes.to_vec() });
+            match attachment_problem(svc, &filename, bytes.len() as u64) {
+                Some(problem) => form.problems.push(problem),
+                None => form.uploads.push(Upload { filename, content_type, bytes: bytes.to_vec() }),
             }
         } else {
             let text = field.text().await.map_err(|e| WebError::Internal(e.to_string()))?;
-            fields.insert(name, text);
+            if name == "uploaded" {
+                form.direct.extend(DirectRef::parse(&text));
+            } else {
+                form.fields.insert(name, text);
+            }
         }
     }
-    Ok((fields, uploads, problems))
+    Ok(form)
 }
 
 /// The name part only, without path or control characters.
@@ -210,21 +244,109 @@ fn sanitize_filename(name: &str) -> String {
     base.chars().filter(|c| !c.is_control() && *c != '"').take(120).collect::<String>().trim().to_owned()
 }
 
-/// Keeps uploads where the service keeps attachments (a folder, or S3).
-async fn keep_uploads(svc: &Service, uploads: Vec<Upload>) -> WebResult<Vec<Attachment>> {
+/// Keeps the files where the service keeps attachments (a folder, or S3): those sent with the
+/// form are stored, those sent ahead are claimed (only the uploader's own). Either every file
+/// becomes an attachment, or the problems say which did not.
+async fn keep_files(
+    svc: &Service,
+    user: &User,
+    uploads: Vec<Upload>,
+    direct: &[DirectRef],
+) -> WebResult<Result<Vec<Attachment>, Vec<String>>> {
     let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for d in direct {
+        match svc.files.claim_upload(&user.id, &d.id).await {
+            Ok(up) => match attachment_problem(svc, &d.filename, up.size) {
+                Some(problem) => problems.push(problem),
+                None => out.push(Attachment {
+                    id: d.id.clone(),
+                    filename: d.filename.clone(),
+                    content_type: up.content_type,
+                    size: up.size,
+                }),
+            },
+            Err(crate::files::FilesError::NotFound) => {
+                problems.push(format!("{}: het uploaden is niet afgerond. Voeg het bestand opnieuw toe.", d.filename))
+            }
+            Err(e) => return Err(WebError::Internal(e.to_string())),
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
     for u in uploads {
         let id = random_token(12);
         let size = u.bytes.len() as u64;
         svc.files.put(&id, &u.content_type, u.bytes).await.map_err(|e| WebError::Internal(e.to_string()))?;
         out.push(Attachment { id, filename: u.filename, content_type: u.content_type, size });
     }
-    Ok(out)
+    Ok(Ok(out))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct UploadRequest {
+    filename: String,
+    size: u64,
+    #[serde(default)]
+    content_type: String,
+}
+
+/// `POST /portal/uploads` (JSON, CSRF token in `X-CSRF-Token`): where the browser sends one
+/// file straight to storage before it submits the form. Only where storage supports it (S3).
+async fn start_upload(
+    State(svc): State<Svc>,
+    csrf: Csrf,
+    headers: HeaderMap,
+    axum::Json(req): axum::Json<UploadRequest>,
+) -> WebResult {
+    let user = require_user(&svc, &headers, "/portal/tickets/new").await?;
+    csrf.check(headers.get("x-csrf-token").and_then(|v| v.to_str().ok()))?;
+    if !svc.files.direct_uploads() {
+        return Err(WebError::NotFound);
+    }
+    let filename = sanitize_filename(&req.filename);
+    if filename.is_empty() {
+        return Ok(upload_refused("Het bestand heeft geen naam."));
+    }
+    if let Some(problem) = attachment_problem(&svc, &filename, req.size) {
+        return Ok(upload_refused(&problem));
+    }
+    // A MIME type is `type/subtype` in token characters; anything else is stored as bytes.
+    let plausible = |t: &str| {
+        t.len() <= 100
+            && t.split_once('/').is_some_and(|(a, b)| {
+                [a, b]
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c)))
+            })
+    };
+    let content_type = if plausible(&req.content_type) { req.content_type } else { "application/octet-stream".into() };
+    let id = random_token(12);
+    let target = svc
+        .files
+        .presign_upload(&user.id, &id, &content_type, req.size)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .ok_or(WebError::NotFound)?;
+    let headers: serde_json::Map<String, serde_json::Value> =
+        target.headers.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+    let body = serde_json::json!({
+        "id": id, "filename": filename, "method": target.method, "url": target.url, "headers": headers,
+        "field": format!("{id}/{filename}"),
+    });
+    let mut resp = axum::Json(body).into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+fn upload_refused(problem: &str) -> axum::response::Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(serde_json::json!({ "error": problem }))).into_response()
 }
 
 async fn create(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, mp: Multipart) -> WebResult {
     let user = require_user(&svc, &headers, "/portal/tickets/new").await?;
-    let (f, uploads, file_problems) = read_form(&svc, mp).await?;
+    let PostedForm { fields: f, uploads, direct, problems: file_problems } = read_form(&svc, mp).await?;
     csrf.check(f.get("csrf_token").map(String::as_str))?;
     let get = |k: &str| f.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
     let values = FormValues {
@@ -236,6 +358,7 @@ async fn create(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, mp: Mult
         administration: get("administration"),
         description: f.get("description").cloned().unwrap_or_default(),
         submission_id: Some(get("submission_id")).filter(|s| !s.is_empty()).unwrap_or_else(|| random_token(16)),
+        uploaded: direct,
     };
     let mut errors: BTreeMap<&'static str, String> = BTreeMap::new();
     let sector = svc.config.sectors.iter().find(|s| s.id == values.sector);
@@ -273,7 +396,13 @@ async fn create(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, mp: Mult
     if !errors.is_empty() {
         return form_page(&svc, &csrf, &user, values, errors, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let attachments = keep_uploads(&svc, uploads).await?;
+    let attachments = match keep_files(&svc, &user, uploads, &values.uploaded).await? {
+        Ok(attachments) => attachments,
+        Err(problems) => {
+            errors.insert("attachments", problems.join(" "));
+            return form_page(&svc, &csrf, &user, values, errors, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
     let draft = TicketDraft {
         sector: values.sector.clone(),
         subtopic: values.subtopic.rsplit('/').next().unwrap_or_default().to_owned(),
@@ -311,7 +440,15 @@ async fn show(
 ) -> WebResult {
     let user = require_user(&svc, &headers, &format!("/portal/tickets/{}", urlencode(&number))).await?;
     let ticket = visible_ticket(&svc, &user, &number).await?;
-    ticket_page(&svc, &csrf, &user, &ticket, sq.created.is_some(), BTreeMap::new(), "", StatusCode::OK).await
+    let reply = ReplyValues::default();
+    ticket_page(&svc, &csrf, &user, &ticket, sq.created.is_some(), BTreeMap::new(), reply, StatusCode::OK).await
+}
+
+/// What a subscriber typed and attached in the reply form.
+#[derive(Debug, Default, serde::Serialize)]
+struct ReplyValues {
+    body: String,
+    uploaded: Vec<DirectRef>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -322,7 +459,7 @@ async fn ticket_page(
     ticket: &Ticket,
     created: bool,
     errors: BTreeMap<&'static str, String>,
-    reply: &str,
+    reply: ReplyValues,
     status: StatusCode,
 ) -> WebResult {
     let messages: Vec<Message> =
@@ -336,7 +473,7 @@ async fn ticket_page(
             ticket => ticket, url => ticket_url(ticket), messages => messages, created => created,
             sector => svc.sector_name(&ticket.sector), subtopic => svc.subtopic_name(&ticket.sector, &ticket.subtopic),
             agent => agent.map(|a| a.name.clone()), errors => errors, reply => reply,
-            max_mb => svc.config.tickets.max_attachment_mb,
+            max_mb => svc.config.tickets.max_attachment_mb, direct_upload => svc.files.direct_uploads(),
         },
     )?;
     let mut resp = csrf.page(svc, html);
@@ -353,7 +490,7 @@ async fn reply(
 ) -> WebResult {
     let user = require_user(&svc, &headers, &format!("/portal/tickets/{}", urlencode(&number))).await?;
     let ticket = visible_ticket(&svc, &user, &number).await?;
-    let (f, uploads, file_problems) = read_form(&svc, mp).await?;
+    let PostedForm { fields: f, uploads, direct, problems: file_problems } = read_form(&svc, mp).await?;
     csrf.check(f.get("csrf_token").map(String::as_str))?;
     let body = f.get("description").cloned().unwrap_or_default();
     let mut errors = BTreeMap::new();
@@ -363,10 +500,19 @@ async fn reply(
     if !file_problems.is_empty() {
         errors.insert("attachments", file_problems.join(" "));
     }
+    let reply = ReplyValues { body, uploaded: direct };
     if !errors.is_empty() {
-        return ticket_page(&svc, &csrf, &user, &ticket, false, errors, &body, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return ticket_page(&svc, &csrf, &user, &ticket, false, errors, reply, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let attachments = keep_uploads(&svc, uploads).await?;
+    let attachments = match keep_files(&svc, &user, uploads, &reply.uploaded).await? {
+        Ok(attachments) => attachments,
+        Err(problems) => {
+            errors.insert("attachments", problems.join(" "));
+            return ticket_page(&svc, &csrf, &user, &ticket, false, errors, reply, StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
+        }
+    };
+    let body = reply.body;
     let t = svc.reply(&ticket, &user, body, attachments).await?;
     Ok(Redirect::to(&ticket_url(&t)).into_response())
 }
