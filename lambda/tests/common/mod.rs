@@ -1,7 +1,9 @@
 //! `spawn_app()`: the real service on a random port, with a temporary data directory, and a
-//! browser-like client (cookies, no automatic redirects).
+//! browser-like client (cookies, no automatic redirects). [`browser`] drives a real headless
+//! Chromium, [`moto`] starts a local AWS stand-in.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod moto;
 
 use std::net::SocketAddr;
