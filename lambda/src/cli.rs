@@ -88,6 +88,9 @@ pub enum AdminCommand {
         /// Display name (defaults to the part of the address before the @).
         #[arg(long, default_value = "")]
         name: String,
+        /// The invitation's language (`nl`, `en`); the site's default language if not given.
+        #[arg(long)]
+        lang: Option<String>,
     },
     /// The DynamoDB table (with `HELPDESK_STORE=dynamodb`; `AWS_ENDPOINT_URL` for a local stand-in).
     Dynamodb {
@@ -176,7 +179,10 @@ async fn local_service(
     let base_url = std::env::var("HELPDESK_BASE_URL").unwrap_or_else(|_| default_base_url.to_owned());
     let from = std::env::var("HELPDESK_FROM")
         .unwrap_or_else(|_| format!("{} <{}>", config.site.name, config.site.support_email));
-    let mut service = Service::new(config, store, base_url, from, data_dir.join("attachments"));
+    let texts =
+        crate::i18n::Texts::load(content, &config.site.default_language, &config.language_codes().collect::<Vec<_>>())
+            .map_err(|e| anyhow::anyhow!("UI strings: {e}"))?;
+    let mut service = Service::new(config, store, base_url, from, data_dir.join("attachments")).with_texts(texts);
     if let Some(files) = backends::files().await? {
         service = service.with_files(files);
     }
@@ -213,11 +219,15 @@ async fn admin(content: &Path, data_dir: &Path, command: AdminCommand) -> anyhow
             svc.store.create_org(&org).await?;
             println!("created organisation {} ({})", org.name, org.id);
         }
-        AdminCommand::Invite { email, org, role, name } => {
+        AdminCommand::Invite { email, org, role, name, lang } => {
             let (svc, mailer) = service().await?;
             let org = svc.store.org_by_name(&org).await?.with_context(|| format!("no organisation named `{org}`"))?;
             let role = Role::parse(&role).context("role")?;
-            let (user, link) = svc.invite(&email, &name, &org, role).await?;
+            let language = match lang.as_deref() {
+                Some(code) => svc.texts.get(code).cloned().with_context(|| format!("no language `{code}`"))?,
+                None => svc.texts.default_language().clone(),
+            };
+            let (user, link) = crate::i18n::in_language(language, svc.invite(&email, &name, &org, role)).await?;
             // Deliver now: the admin command does not keep a worker running.
             crate::mail::deliver_due(svc.store.as_ref(), mailer.as_ref(), chrono::Utc::now()).await;
             println!("invited {} ({}) to {}", user.email, role.as_str(), org.name);

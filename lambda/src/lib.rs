@@ -21,6 +21,7 @@ pub mod backends;
 pub mod calendar;
 pub mod cli;
 pub mod files;
+pub mod i18n;
 pub mod mail;
 pub mod model;
 pub mod search;
@@ -58,8 +59,11 @@ pub fn app(state: AppState) -> Router {
             }
         }));
     }
-    let mut router =
-        Router::new().route("/healthz", get(|| async { "ok" })).merge(web::routes().with_state(state.service.clone()));
+    let mut router = Router::new().route("/healthz", get(|| async { "ok" })).merge(
+        web::routes()
+            .with_state(state.service.clone())
+            .layer(axum::middleware::from_fn_with_state(state.service.texts.clone(), i18n::middleware)),
+    );
     router = router.merge(search::routes().with_state(state.search.clone()));
     if let Some(builds) = state.builds.clone() {
         router = router.route("/__livereload", get(move || live_reload(builds.clone())));

@@ -112,6 +112,9 @@ pub struct Ticket {
     pub updated: DateTime<Utc>,
     /// The answer is expected by this day (the working-day target).
     pub due: NaiveDate,
+    /// The language the ticket was filed in; its e-mails are written in it.
+    #[serde(default = "default_lang")]
+    pub lang: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,6 +251,10 @@ impl Numbering {
         out.push_str(rest);
         out
     }
+}
+
+fn default_lang() -> String {
+    "nl".to_owned()
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub struct Service {
     pub secure_cookies: bool,
     /// Where attachments are kept.
     pub files: Arc<dyn crate::files::Files>,
+    /// The portal's and the e-mails' texts per language.
+    pub texts: Arc<crate::i18n::Texts>,
 }
 
 pub const INVITE_VALID: chrono::Duration = chrono::Duration::days(7);
@@ -61,9 +63,16 @@ impl Service {
         let calendar = Calendar::new(config.holidays.clone());
         let numbering = Numbering::new(config.tickets.number_format.clone());
         let base_url = base_url.trim_end_matches('/').to_owned();
-        let _ = crate::web::ERROR_SITE.set(crate::web::site_value(&config.site));
+        let texts = Arc::new(crate::i18n::Texts::embedded(&config.site.default_language));
+        let templates = Arc::new(crate::web::templates());
+        let _ = crate::web::ERROR_CONTEXT.set(crate::web::ErrorContext {
+            site: crate::web::site_value(&config.site),
+            texts: texts.clone(),
+            templates: templates.clone(),
+        });
         Self {
-            templates: Arc::new(crate::web::templates()),
+            texts,
+            templates,
             calendar,
             numbering,
             throttle: Throttle::default(),
@@ -83,10 +92,18 @@ impl Service {
         self
     }
 
-    fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, ServiceError> {
-        Ok(self.templates.get_template(name)?.render(ctx)?)
+    /// Uses texts read from a `content/` folder instead of the ones compiled in.
+    pub fn with_texts(mut self, texts: crate::i18n::Texts) -> Self {
+        self.texts = Arc::new(texts);
+        self
     }
 
+    /// The language of the request being handled (the default one outside a request).
+    pub fn lang(&self) -> crate::i18n::Language {
+        crate::i18n::current(&self.texts)
+    }
+
+    /// A mail in the current language: `mail/<template>.<lang>.txt` and `.html`.
     fn mail(
         &self,
         to: &str,
@@ -94,14 +111,14 @@ impl Service {
         template: &str,
         ctx: minijinja::Value,
     ) -> Result<OutgoingMail, ServiceError> {
-        let text = self.render(&format!("mail/{template}.txt"), ctx.clone())?;
-        let html = self.render(&format!("mail/{template}.html"), ctx)?;
+        let (text, html) = render_mail(&self.templates, template, &self.lang(), ctx)?;
         let draft = Draft { from: self.from.clone(), to: to.to_owned(), subject, text, html, in_reply_to: None };
         Ok(compose(&draft, Utc::now())?)
     }
 
     pub fn sector_name(&self, sector: &str) -> String {
-        self.config.sectors.iter().find(|s| s.id == sector).map(|s| s.name.get("nl").to_owned()).unwrap_or_default()
+        let lang = self.lang().code;
+        self.config.sectors.iter().find(|s| s.id == sector).map(|s| s.name.get(&lang).to_owned()).unwrap_or_default()
     }
 
     pub fn subtopic_name(&self, sector: &str, subtopic: &str) -> String {
@@ -110,7 +127,7 @@ impl Service {
             .iter()
             .find(|s| s.id == sector)
             .and_then(|s| s.subtopics.iter().find(|t| t.id == subtopic))
-            .map(|t| t.name.get("nl").to_owned())
+            .map(|t| t.name.get(&self.lang().code).to_owned())
             .unwrap_or_default()
     }
 
@@ -138,7 +155,7 @@ impl Service {
         let link = self.issue_link(&user, TokenKind::Invite, "invite", INVITE_VALID).await?;
         let mail = self.mail(
             &user.email,
-            format!("Uitnodiging voor {}", self.config.site.name),
+            self.lang().fill("mail_subject_invite", &[("site", &self.config.site.name)]),
             "invite",
             context! { user => user, org => org, link => link, site => self.config.site, days => INVITE_VALID.num_days() },
         )?;
@@ -153,7 +170,7 @@ impl Service {
         let link = self.issue_link(&user, TokenKind::Reset, "password/reset", RESET_VALID).await?;
         let mail = self.mail(
             &user.email,
-            format!("Nieuw wachtwoord instellen voor {}", self.config.site.name),
+            self.lang().fill("mail_subject_reset", &[("site", &self.config.site.name)]),
             "reset",
             context! { user => user, link => link, site => self.config.site, minutes => RESET_VALID.num_minutes() },
         )?;
@@ -207,6 +224,7 @@ impl Service {
             created: now,
             updated: now,
             due,
+            lang: self.lang().code,
         };
         let first = Message {
             id: random_token(12),
@@ -230,7 +248,9 @@ impl Service {
     }
 
     fn ack_builder(&self, description: &str) -> crate::store::MailsFor {
-        // Everything the closure needs, owned: it runs inside the store.
+        // Everything the closure needs, owned: it runs inside the store (maybe on another thread,
+        // outside the request, so the language goes along).
+        let lang = self.lang();
         let templates = self.templates.clone();
         let config = self.config.clone();
         let from = self.from.clone();
@@ -242,16 +262,15 @@ impl Service {
             let ctx = context! {
                 ticket => t, site => config.site, summary => summary,
                 link => format!("{base_url}/portal/tickets/{}", urlencode(&t.number)),
-                due => site_builder::build::format_date("nl", t.due),
-                sector => sector.map(|s| s.name.get("nl")), subtopic => subtopic.map(|s| s.name.get("nl")),
+                due => site_builder::build::format_date(&lang.code, t.due),
+                sector => sector.map(|s| s.name.get(&lang.code)), subtopic => subtopic.map(|s| s.name.get(&lang.code)),
             };
-            let render = |name: &str| templates.get_template(name).and_then(|tpl| tpl.render(ctx.clone()));
-            match (render("mail/ack.txt"), render("mail/ack.html")) {
-                (Ok(text), Ok(html)) => {
+            match render_mail(&templates, "ack", &lang, ctx) {
+                Ok((text, html)) => {
                     let draft = Draft {
                         from: from.clone(),
                         to: t.requester_email.clone(),
-                        subject: format!("[{}] Ontvangstbevestiging: {}", t.number, t.subject),
+                        subject: lang.fill("mail_subject_ack", &[("number", &t.number), ("subject", &t.subject)]),
                         text,
                         html,
                         in_reply_to: None,
@@ -264,7 +283,7 @@ impl Service {
                         }
                     }
                 }
-                (Err(e), _) | (_, Err(e)) => {
+                Err(e) => {
                     tracing::error!(ticket = %t.number, error = %e, "cannot render the acknowledgement");
                     vec![]
                 }
@@ -344,6 +363,23 @@ pub struct TicketDraft {
     pub attachments: Vec<Attachment>,
     /// Random per rendered form: the same form submitted twice is one ticket.
     pub submission_id: String,
+}
+
+/// A mail's text and HTML parts in `lang`: `mail/<name>.<lang>.txt` and `.html` (the default
+/// language's templates when `lang` has none), with `lang` and its texts `t` in the context.
+fn render_mail(
+    templates: &Environment<'static>,
+    name: &str,
+    lang: &crate::i18n::Language,
+    ctx: minijinja::Value,
+) -> Result<(String, String), minijinja::Error> {
+    let ctx = context! { lang => lang.code, t => lang.value(), ..ctx };
+    let part = |ext: &str| {
+        let own = format!("mail/{name}.{}.{ext}", lang.code);
+        let tpl = templates.get_template(&own).or_else(|_| templates.get_template(&format!("mail/{name}.nl.{ext}")))?;
+        tpl.render(ctx.clone())
+    };
+    Ok((part("txt")?, part("html")?))
 }
 
 pub fn urlencode(s: &str) -> String {

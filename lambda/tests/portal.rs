@@ -236,3 +236,63 @@ async fn thousand_concurrent_tickets_get_consecutive_numbers() {
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=1000).collect::<Vec<u64>>(), "1,000 distinct, consecutive numbers");
 }
+
+/// The portal speaks English when asked (`?lang=en`, remembered in a cookie) or when the browser
+/// prefers it; the acknowledgement of a ticket filed in English is in English.
+#[tokio::test]
+async fn the_portal_and_its_mail_speak_english() {
+    let app = spawn_app().await;
+    let org = app.org("Harbour Works", true).await;
+
+    // A browser that prefers English gets the English login page, without choosing anything.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(
+            [(reqwest::header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9,nl;q=0.5".parse().expect("header"))]
+                .into_iter()
+                .collect(),
+        )
+        .build()
+        .expect("client");
+    let login = browser.get(app.url("/login")).send().await.expect("login").text().await.expect("text");
+    assert!(login.contains("<html lang=\"en\">"), "{login}");
+    assert!(login.contains("Forgot your password?") && !login.contains("Wachtwoord vergeten"));
+
+    // A subscriber in the Dutch default switches to English once; the cookie keeps it.
+    let c = app.subscriber("grace@harbour.example", &org).await;
+    let home = c.get(app.url("/portal")).send().await.expect("home").text().await.expect("text");
+    assert!(home.contains("<html lang=\"nl\">") && home.contains("Uw openstaande tickets"));
+    let switched = c.get(app.url("/portal?lang=en")).send().await.expect("switch");
+    let cookie = switched.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+    assert!(cookie.starts_with("hd_lang=en;"), "{cookie}");
+    let home = switched.text().await.expect("text");
+    assert!(home.contains("Your open tickets") && home.contains("href=\"/en/\""), "links go to the English FAQ");
+
+    let page = c.get(app.url("/portal/tickets/new")).send().await.expect("form").text().await.expect("text");
+    assert!(page.contains("Choose a sector") && page.contains(">Subject</label>"), "the cookie keeps English");
+    let csrf = field(&page, "csrf_token").expect("csrf");
+    let submission = field(&page, "submission_id").expect("submission");
+    // A mistake comes back in English, with what was typed.
+    let bad = c
+        .post(app.url("/portal/tickets"))
+        .multipart(ticket_form(&csrf, &submission, "").text("subject", ""))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(bad.status(), 422);
+    let bad = bad.text().await.expect("text");
+    assert!(bad.contains("Enter a subject.") && bad.contains("De vergunningaanvraag blijft hangen"), "{bad}");
+
+    let location = file_ticket(&app, &c, "Permit stuck at step 3").await;
+    let number = location.trim_start_matches("/portal/tickets/").split('?').next().expect("number").to_owned();
+    let ticket = c.get(app.url(&location)).send().await.expect("ticket").text().await.expect("text");
+    assert!(ticket.contains("Thank you! Your question is registered under ticket number"), "{ticket}");
+    assert!(ticket.contains("Answer expected by"));
+    let ack = app.wait_for_mail("grace@harbour.example", &number).await;
+    assert!(ack.subject.starts_with(&format!("[{number}] Acknowledgement: Permit stuck")), "{}", ack.subject);
+    assert!(ack.text.contains("We have received your question") && ack.html.contains("View your ticket"));
+
+    // And back: the list in Dutch again.
+    let list = c.get(app.url("/portal/tickets?lang=nl")).send().await.expect("list").text().await.expect("text");
+    assert!(list.contains("Laatst bijgewerkt") && list.contains(&number));
+}

@@ -107,6 +107,7 @@ fn new_ticket(requester: &User, key: &str, subject: &str) -> NewTicket {
             created: now,
             updated: now,
             due: now.date_naive() + Duration::days(7),
+            lang: "nl".into(),
         },
         first: Message {
             id: helpdesk::auth::random_token(9),

@@ -1,3 +1,27 @@
+// The portal's few texts made in the browser, in the page's language.
+var portalText = (function () {
+  var texts = {
+    nl: {
+      suggestions: "Staat het antwoord hier misschien al?",
+      uploading: "Bestanden uploaden: {done} van {total}…",
+      cannotStart: "{file}: het uploaden kon niet beginnen.",
+      failed: "{file}: het uploaden is mislukt ({status}).",
+      sending: "Versturen…"
+    },
+    en: {
+      suggestions: "Is the answer perhaps already here?",
+      uploading: "Uploading files: {done} of {total}…",
+      cannotStart: "{file}: the upload could not start.",
+      failed: "{file}: the upload failed ({status}).",
+      sending: "Sending…"
+    }
+  };
+  var lang = document.documentElement.lang in texts ? document.documentElement.lang : "nl";
+  return function (key, args) {
+    return texts[lang][key].replace(/\{(\w+)\}/g, function (m, k) { return args && k in args ? args[k] : m; });
+  };
+})();
+
 // The ticket form: the subtopic list follows the chosen sector. Without JavaScript the form
 // shows every subtopic grouped by sector, and the server checks that the two match.
 (function () {
@@ -40,14 +64,14 @@
     if (q.length < 3) { box.hidden = true; box.innerHTML = ""; shown = ""; return; }
     if (q === shown) return;
     var mine = ++seq;
-    fetch("/api/search?lang=nl&limit=4&q=" + encodeURIComponent(subject.value), { headers: { Accept: "application/json" } })
+    fetch("/api/search?lang=" + encodeURIComponent(document.documentElement.lang || "nl") + "&limit=4&q=" + encodeURIComponent(subject.value), { headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (data) {
         if (mine !== seq) return;
         shown = q;
         var results = data.results || [];
         if (!results.length) { box.hidden = true; box.innerHTML = ""; return; }
-        box.innerHTML = "<p class=\"suggestions-title\">Staat het antwoord hier misschien al?</p><ul>" +
+        box.innerHTML = "<p class=\"suggestions-title\">" + escapeHtml(portalText("suggestions")) + "</p><ul>" +
           results.map(function (r) {
             return "<li><a href=\"" + escapeHtml(r.url) + "\" target=\"_blank\" rel=\"noopener\">" + escapeHtml(r.title) +
               "</a><span class=\"muted\">" + r.snippet + "</span></li>";
@@ -92,7 +116,7 @@
       })
         .then(function (r) {
           return r.json().catch(function () { return {}; }).then(function (d) {
-            if (!r.ok || !d.url) throw new Error(d.error || file.name + ": het uploaden kon niet beginnen.");
+            if (!r.ok || !d.url) throw new Error(d.error || portalText("cannotStart", { file: file.name }));
             return d;
           });
         })
@@ -100,7 +124,7 @@
           var headers = {};
           Object.keys(d.headers || {}).forEach(function (k) { headers[k] = d.headers[k]; });
           return fetch(d.url, { method: d.method, headers: headers, body: file }).then(function (r) {
-            if (!r.ok) throw new Error(file.name + ": het uploaden is mislukt (" + r.status + ").");
+            if (!r.ok) throw new Error(portalText("failed", { file: file.name, status: r.status }));
             return d;
           });
         })
@@ -119,20 +143,20 @@
       ev.preventDefault();
       if (button) button.disabled = true;
       var done = 0;
-      say("Bestanden uploaden: 0 van " + files.length + "…");
+      say(portalText("uploading", { done: 0, total: files.length }));
       files
         .reduce(function (chain, file) {
           return chain.then(function () {
             return sendAhead(file).then(function () {
               done += 1;
-              say("Bestanden uploaden: " + done + " van " + files.length + "…");
+              say(portalText("uploading", { done: done, total: files.length }));
             });
           });
         }, Promise.resolve())
         .then(function () {
           input.value = "";
           input.disabled = true; // the files are already there; the form carries their ids
-          say("Versturen…");
+          say(portalText("sending"));
           form.submit();
         })
         .catch(function (e) {

@@ -34,12 +34,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("ticket_new.html", include_str!("../../templates/ticket_new.html")),
     ("ticket.html", include_str!("../../templates/ticket.html")),
     ("uploaded.html", include_str!("../../templates/uploaded.html")),
-    ("mail/invite.txt", include_str!("../../templates/mail/invite.txt")),
-    ("mail/invite.html", include_str!("../../templates/mail/invite.html")),
-    ("mail/reset.txt", include_str!("../../templates/mail/reset.txt")),
-    ("mail/reset.html", include_str!("../../templates/mail/reset.html")),
-    ("mail/ack.txt", include_str!("../../templates/mail/ack.txt")),
-    ("mail/ack.html", include_str!("../../templates/mail/ack.html")),
+    ("mail/invite.nl.txt", include_str!("../../templates/mail/invite.nl.txt")),
+    ("mail/invite.nl.html", include_str!("../../templates/mail/invite.nl.html")),
+    ("mail/invite.en.txt", include_str!("../../templates/mail/invite.en.txt")),
+    ("mail/invite.en.html", include_str!("../../templates/mail/invite.en.html")),
+    ("mail/reset.nl.txt", include_str!("../../templates/mail/reset.nl.txt")),
+    ("mail/reset.nl.html", include_str!("../../templates/mail/reset.nl.html")),
+    ("mail/reset.en.txt", include_str!("../../templates/mail/reset.en.txt")),
+    ("mail/reset.en.html", include_str!("../../templates/mail/reset.en.html")),
+    ("mail/ack.nl.txt", include_str!("../../templates/mail/ack.nl.txt")),
+    ("mail/ack.nl.html", include_str!("../../templates/mail/ack.nl.html")),
+    ("mail/ack.en.txt", include_str!("../../templates/mail/ack.en.txt")),
+    ("mail/ack.en.html", include_str!("../../templates/mail/ack.en.html")),
 ];
 
 /// The portal's templates, compiled into the binary (the Lambda needs no files).
@@ -51,15 +57,28 @@ pub fn templates() -> Environment<'static> {
     });
     site_builder::build::readable_escaping(&mut env);
     env.add_filter("urlencode_path", |s: String| urlencode(&s));
-    env.add_filter("date_nl", |s: String| {
+    // `{{ when | date(lang) }}`: a moment as day and time, a day as the language writes it.
+    env.add_filter("date", |s: String, lang: Option<String>| {
+        let lang = lang.unwrap_or_else(|| "nl".into());
         chrono::DateTime::parse_from_rfc3339(&s)
-            .map(|d| d.with_timezone(&chrono_tz::Europe::Amsterdam).format("%d-%m-%Y %H:%M").to_string())
+            .map(|d| {
+                let local = d.with_timezone(&chrono_tz::Europe::Amsterdam);
+                local.format(if lang == "nl" { "%d-%m-%Y %H:%M" } else { "%Y-%m-%d %H:%M" }).to_string()
+            })
             .or_else(|_| {
-                chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(|d| site_builder::build::format_date("nl", d))
+                chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(|d| site_builder::build::format_date(&lang, d))
             })
             .unwrap_or(s)
     });
-    env.add_filter("state_label", |s: String| state_label(&s).to_owned());
+    // `{{ t.portal_welcome | fill(name=user.name) }}`: a text with its `{name}` placeholders filled.
+    env.add_filter("fill", |s: String, kwargs: minijinja::value::Kwargs| -> Result<String, minijinja::Error> {
+        let mut out = s;
+        for key in kwargs.args() {
+            let v: Value = kwargs.get(key)?;
+            out = out.replace(&format!("{{{key}}}"), &v.to_string());
+        }
+        Ok(out)
+    });
     for (name, source) in TEMPLATES {
         if let Err(e) = env.add_template(name, source) {
             panic!("template {name}: {e}");
@@ -68,14 +87,9 @@ pub fn templates() -> Environment<'static> {
     env
 }
 
-pub fn state_label(s: &str) -> &'static str {
-    match s {
-        "open" => "Open",
-        "in_progress" => "In behandeling",
-        "resolved" => "Opgelost",
-        "closed" => "Afgesloten",
-        _ => "",
-    }
+/// The state's name in the request's language.
+pub fn state_label(svc: &Service, s: &str) -> String {
+    svc.lang().get(&format!("portal_state_{s}"))
 }
 
 pub type Svc = Arc<Service>;
@@ -126,46 +140,46 @@ impl From<minijinja::Error> for WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        let (status, title, text) = match self {
+        let (status, key) = match self {
             WebError::Login(back) => {
                 return Redirect::to(&format!("/login?next={}", urlencode(&back))).into_response();
             }
-            WebError::NotFound => {
-                (StatusCode::NOT_FOUND, "Niet gevonden", "Deze pagina bestaat niet, of u hebt er geen toegang toe.")
-            }
-            WebError::Csrf => (
-                StatusCode::FORBIDDEN,
-                "Formulier verlopen",
-                "Dit formulier is verlopen of kwam niet van deze site. Ga terug, vernieuw de pagina en probeer het opnieuw.",
-            ),
-            WebError::TooMany => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "Te veel pogingen",
-                "Er is te vaak geprobeerd in te loggen. Wacht een kwartier en probeer het dan opnieuw.",
-            ),
+            WebError::NotFound => (StatusCode::NOT_FOUND, "portal_error_not_found"),
+            WebError::Csrf => (StatusCode::FORBIDDEN, "portal_error_csrf"),
+            WebError::TooMany => (StatusCode::TOO_MANY_REQUESTS, "portal_error_throttled"),
             WebError::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Er ging iets mis",
-                    "Er ging aan onze kant iets mis. Probeer het over een paar minuten opnieuw.",
-                )
+                (StatusCode::INTERNAL_SERVER_ERROR, "portal_error_internal")
             }
         };
-        let site = ERROR_SITE.get().cloned().unwrap_or_default();
-        let html = templates()
+        let Some(ctx) = ERROR_CONTEXT.get() else { return (status, key).into_response() };
+        let lang = crate::i18n::current(&ctx.texts);
+        let (title, text) = (lang.get(&format!("{key}_title")), lang.get(key));
+        let html = ctx
+            .templates
             .get_template("message.html")
-            .and_then(|t| t.render(context! { site => site, title => title, text => text }))
-            .unwrap_or_else(|_| text.to_owned());
+            .and_then(|t| {
+                t.render(
+                    context! { site => ctx.site, title => title, text => text, lang => lang.code, t => lang.value() },
+                )
+            })
+            .unwrap_or_else(|_| text.clone());
         (status, Html(html)).into_response()
     }
 }
 
 pub type WebResult<T = Response> = Result<T, WebError>;
 
-/// The site's name and contact details for error pages, which are rendered without the
-/// service at hand; set once when the service starts.
-pub static ERROR_SITE: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+/// What error pages need (they are rendered without the service at hand); set once when the
+/// service starts.
+#[derive(Debug)]
+pub struct ErrorContext {
+    pub site: Value,
+    pub texts: Arc<crate::i18n::Texts>,
+    pub templates: Arc<Environment<'static>>,
+}
+
+pub static ERROR_CONTEXT: std::sync::OnceLock<ErrorContext> = std::sync::OnceLock::new();
 
 // ---------------------------------------------------------------------------------------------
 // Cookies, CSRF and the current user
@@ -274,8 +288,16 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// Renders a portal page in the request's language (`lang` and the texts `t` are added).
 pub fn render(svc: &Service, name: &str, ctx: Value) -> WebResult<String> {
+    let lang = svc.lang();
+    let ctx = context! { lang => lang.code, t => lang.value(), switch_to => switch_link(&lang), ..ctx };
     Ok(svc.templates.get_template(name)?.render(ctx)?)
+}
+
+/// The other language's code for the language switch (`?lang=`), if there is one.
+fn switch_link(lang: &crate::i18n::Language) -> Value {
+    Value::from(lang.get("portal_switch_lang_code"))
 }
 
 pub fn site_ctx(svc: &Service) -> Value {
@@ -343,7 +365,7 @@ async fn login(
             context! {
                 site => site_ctx(&svc), csrf => csrf.token, next => next,
                 values => context!{ email => email },
-                errors => context!{ form => "Het e-mailadres of het wachtwoord klopt niet." },
+                errors => context!{ form => svc.lang().get("portal_login_failed") },
             },
         )?;
         let mut resp = csrf.page(&svc, html);
@@ -417,13 +439,12 @@ struct PasswordForm {
     csrf_token: Option<String>,
 }
 
-fn password_message(code: &str) -> &'static str {
-    match code {
-        "password_too_short" => "Kies een wachtwoord van minstens 10 tekens.",
-        "password_too_long" => "Kies een wachtwoord van hoogstens 200 tekens.",
-        "password_is_email" => "Gebruik niet uw e-mailadres als wachtwoord.",
-        _ => "Dit wachtwoord kan niet.",
-    }
+fn password_message(svc: &Service, code: &str) -> String {
+    let key = match code {
+        "password_too_short" | "password_too_long" | "password_is_email" => format!("portal_{code}"),
+        _ => "portal_password_refused".into(),
+    };
+    svc.lang().get(&key)
 }
 
 async fn set_password(
@@ -438,11 +459,11 @@ async fn set_password(
     let password = f.password.unwrap_or_default();
     let mut errors = BTreeMap::new();
     if f.password_repeat.as_deref() != Some(password.as_str()) {
-        errors.insert("password_repeat", "De twee wachtwoorden zijn niet gelijk.");
+        errors.insert("password_repeat", svc.lang().get("portal_password_mismatch"));
     }
     // Validate before using up the single-use link.
     if let Some(code) = auth::password_problem(&password, "") {
-        errors.insert("password", password_message(code));
+        errors.insert("password", password_message(&svc, code));
     }
     if !errors.is_empty() {
         let html = render(
@@ -459,9 +480,9 @@ async fn set_password(
             &svc,
             "message.html",
             context! {
-                site => site_ctx(&svc), title => "Deze link werkt niet meer",
-                text => "De link is al gebruikt of verlopen. Vraag een nieuwe aan via 'Wachtwoord vergeten'.",
-                link => "/password/forgot", link_text => "Wachtwoord vergeten",
+                site => site_ctx(&svc), title => svc.lang().get("portal_link_dead_title"),
+                text => svc.lang().get("portal_link_dead_text"),
+                link => "/password/forgot", link_text => svc.lang().get("portal_forgot_title"),
             },
         )?;
         return Ok((StatusCode::GONE, Html(html)).into_response());
@@ -474,7 +495,7 @@ async fn set_password(
             &svc,
             "set_password.html",
             context! { site => site_ctx(&svc), csrf => csrf.token, token => token, invite => kind == TokenKind::Invite,
-            errors => context!{ password => password_message(code) } },
+            errors => context!{ password => password_message(&svc, code) } },
         )?;
         return Ok(csrf.page(&svc, html));
     }

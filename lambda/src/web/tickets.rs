@@ -62,7 +62,7 @@ async fn list(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, Query(lq):
         .collect();
     let states: Vec<Value> = TicketState::ALL
         .iter()
-        .map(|s| context! { id => s.as_str(), label => super::state_label(s.as_str()) })
+        .map(|s| context! { id => s.as_str(), label => super::state_label(&svc, s.as_str()) })
         .collect();
     let html = render(
         &svc,
@@ -78,7 +78,8 @@ async fn list(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, Query(lq):
 }
 
 fn sector_names(svc: &Service) -> BTreeMap<String, String> {
-    svc.config.sectors.iter().map(|s| (s.id.clone(), s.name.get("nl").to_owned())).collect()
+    let lang = svc.lang().code;
+    svc.config.sectors.iter().map(|s| (s.id.clone(), s.name.get(&lang).to_owned())).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,6 +133,7 @@ fn form_page(
     status: StatusCode,
 ) -> WebResult {
     let t = &svc.config.tickets;
+    let lang = svc.lang().code;
     let html = render(
         svc,
         "ticket_new.html",
@@ -139,8 +141,8 @@ fn form_page(
             site => site_ctx(svc), csrf => csrf.token, user => user, tab => "new",
             values => values, errors => errors,
             sectors => svc.config.sectors.iter().map(|s| context! {
-                id => s.id, name => s.name.get("nl"),
-                subtopics => s.subtopics.iter().map(|x| context! { id => x.id, name => x.name.get("nl") }).collect::<Vec<_>>(),
+                id => s.id, name => s.name.get(&lang),
+                subtopics => s.subtopics.iter().map(|x| context! { id => x.id, name => x.name.get(&lang) }).collect::<Vec<_>>(),
             }).collect::<Vec<_>>(),
             agents => svc.config.agents.iter().map(|a| context! { id => a.id, name => a.name }).collect::<Vec<_>>(),
             max_mb => t.max_attachment_mb, types => t.attachment_types.join(", "),
@@ -190,9 +192,9 @@ fn attachment_problem(svc: &Service, filename: &str, size: u64) -> Option<String
     let t = &svc.config.tickets;
     let ext = filename.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
     if !t.attachment_types.contains(&ext) {
-        Some(format!("{filename}: dit soort bestand kan niet mee (toegestaan: {}).", t.attachment_types.join(", ")))
+        Some(svc.lang().fill("portal_err_file_type", &[("file", filename), ("types", &t.attachment_types.join(", "))]))
     } else if size > u64::from(t.max_attachment_mb) * 1024 * 1024 {
-        Some(format!("{filename}: groter dan {} MB.", t.max_attachment_mb))
+        Some(svc.lang().fill("portal_err_file_size", &[("file", filename), ("mb", &t.max_attachment_mb.to_string())]))
     } else {
         None
     }
@@ -267,7 +269,7 @@ async fn keep_files(
                 }),
             },
             Err(crate::files::FilesError::NotFound) => {
-                problems.push(format!("{}: het uploaden is niet afgerond. Voeg het bestand opnieuw toe.", d.filename))
+                problems.push(svc.lang().fill("portal_err_file_unfinished", &[("file", &d.filename)]))
             }
             Err(e) => return Err(WebError::Internal(e.to_string())),
         }
@@ -307,7 +309,7 @@ async fn start_upload(
     }
     let filename = sanitize_filename(&req.filename);
     if filename.is_empty() {
-        return Ok(upload_refused("Het bestand heeft geen naam."));
+        return Ok(upload_refused(&svc.lang().get("portal_err_file_nameless")));
     }
     if let Some(problem) = attachment_problem(&svc, &filename, req.size) {
         return Ok(upload_refused(&problem));
@@ -361,37 +363,38 @@ async fn create(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, mp: Mult
         uploaded: direct,
     };
     let mut errors: BTreeMap<&'static str, String> = BTreeMap::new();
+    let lang = svc.lang();
     let sector = svc.config.sectors.iter().find(|s| s.id == values.sector);
     match sector {
         None => {
-            errors.insert("sector", "Kies een sector.".into());
+            errors.insert("sector", lang.get("portal_err_sector"));
         }
         Some(s) => {
             // The no-JavaScript form lists every subtopic as `sector/subtopic`.
             let sub = values.subtopic.rsplit('/').next().unwrap_or_default();
             if !s.subtopics.iter().any(|t| t.id == sub) {
-                errors.insert("subtopic", "Kies een deelonderwerp dat bij de sector past.".into());
+                errors.insert("subtopic", lang.get("portal_err_subtopic"));
             }
         }
     }
     if values.subject.is_empty() {
-        errors.insert("subject", "Vul een onderwerp in.".into());
+        errors.insert("subject", lang.get("portal_err_subject"));
     } else if values.subject.chars().count() > 150 {
-        errors.insert("subject", "Houd het onderwerp korter dan 150 tekens.".into());
+        errors.insert("subject", lang.get("portal_err_subject_long"));
     }
     if !values.preferred_agent.is_empty() && !svc.config.agents.iter().any(|a| a.id == values.preferred_agent) {
-        errors.insert("preferred_agent", "Kies een medewerker uit de lijst.".into());
+        errors.insert("preferred_agent", lang.get("portal_err_agent"));
     }
     if values.description.trim().is_empty() {
-        errors.insert("description", "Beschrijf uw vraag.".into());
+        errors.insert("description", lang.get("portal_err_description"));
     } else if values.description.len() > 50_000 {
-        errors.insert("description", "De beschrijving is te lang (meer dan 50.000 tekens).".into());
+        errors.insert("description", lang.get("portal_err_description_long"));
     }
     if values.administration.chars().count() > 200 {
-        errors.insert("administration", "De administratie is te lang.".into());
+        errors.insert("administration", lang.get("portal_err_administration"));
     }
     if !file_problems.is_empty() {
-        errors.insert("attachments", format!("{} Voeg de bestanden opnieuw toe.", file_problems.join(" ")));
+        errors.insert("attachments", format!("{} {}", file_problems.join(" "), lang.get("portal_err_files_again")));
     }
     if !errors.is_empty() {
         return form_page(&svc, &csrf, &user, values, errors, StatusCode::UNPROCESSABLE_ENTITY);
@@ -495,7 +498,7 @@ async fn reply(
     let body = f.get("description").cloned().unwrap_or_default();
     let mut errors = BTreeMap::new();
     if body.trim().is_empty() {
-        errors.insert("description", "Schrijf uw reactie.".to_owned());
+        errors.insert("description", svc.lang().get("portal_err_reply"));
     }
     if !file_problems.is_empty() {
         errors.insert("attachments", file_problems.join(" "));
