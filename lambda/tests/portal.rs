@@ -262,6 +262,10 @@ async fn the_portal_and_its_mail_speak_english() {
     let c = app.subscriber("grace@harbour.example", &org).await;
     let home = c.get(app.url("/portal")).send().await.expect("home").text().await.expect("text");
     assert!(home.contains("<html lang=\"nl\">") && home.contains("Uw openstaande tickets"));
+    assert!(
+        home.contains("<a href=\"/nl/tickets/ticket-aanmaken/\">Ticket aanmaken</a>"),
+        "the popular FAQs are on the start page"
+    );
     let switched = c.get(app.url("/portal?lang=en")).send().await.expect("switch");
     let cookie = switched.headers()["set-cookie"].to_str().expect("cookie").to_owned();
     assert!(cookie.starts_with("hd_lang=en;"), "{cookie}");

@@ -549,16 +549,22 @@ async fn portal_home(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap) -> 
     let q = TicketQuery { limit: 50, ..Default::default() };
     let mine = svc.store.tickets_for_requester(&user.id, &q).await?;
     let open: Vec<&Ticket> = mine.items.iter().filter(|t| t.state != TicketState::Closed).take(10).collect();
+    // The site's popular articles (`category/slug` in the default language), named after their
+    // slug; other languages have their own slugs, so they get the link to their FAQ home instead.
+    let lang = svc.lang().code;
+    let default_lang = &svc.config.site.default_language;
     let popular: Vec<Value> = svc
         .config
         .site
         .popular
         .iter()
-        .filter(|p| p.starts_with("nl/"))
+        .filter(|_| &lang == default_lang)
         .map(|p| {
-            let path = p.trim_end_matches(".md");
-            let title = path.rsplit('/').next().unwrap_or_default().replace('-', " ");
-            context! { url => format!("/{path}/"), title => title }
+            let path = p.trim_matches('/').trim_end_matches(".md");
+            let words = path.rsplit('/').next().unwrap_or_default().replace('-', " ");
+            let mut title = words.chars();
+            let title = title.next().map(|c| c.to_uppercase().chain(title).collect::<String>()).unwrap_or_default();
+            context! { url => format!("/{default_lang}/{path}/"), title => title }
         })
         .collect();
     let org = svc.store.org(&user.org_id).await?;
