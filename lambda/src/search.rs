@@ -7,6 +7,11 @@
 //! per language. The index is always read into memory (on AWS Lambda the function's files are
 //! read-only), and read again after each rebuild when `builds` says so.
 //!
+//! `/api/search` answers come from a small bounded cache per index generation
+//! ([`AnswerCache`]: search-as-you-type asks the same beginnings over and over) and say
+//! `Cache-Control: public, max-age=300` so browsers and CloudFront may keep them too (not
+//! under `serve`, which rebuilds as content is edited).
+//!
 //! Queries without results are counted (the words only, never who asked, and nothing that
 //! looks like an address, a number or a pasted text) so editors see which FAQ to write next:
 //! [`MissLog`] keeps the counts in `search-misses.json` under the data directory, and
@@ -24,7 +29,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use search_index::{SearchIndex, SearchRequest, SearchResults};
+use search_index::{AnswerCache, SearchIndex, SearchRequest, SearchResults};
 use site_builder::build::escape_html;
 use site_builder::search::{QUERY_MARKER, RESULTS_MARKER, STRINGS_FILE};
 use tokio::sync::watch;
@@ -52,6 +57,8 @@ pub struct SearchHandle {
 #[derive(Debug)]
 pub struct Loaded {
     pub index: SearchIndex,
+    /// `/api/search` answers given from this index.
+    pub answers: AnswerCache,
     strings: Strings,
     /// Per language, the result page cut at the markers.
     shells: HashMap<String, Vec<Piece>>,
@@ -139,6 +146,18 @@ impl SearchHandle {
     }
 }
 
+/// How long browsers and CloudFront may keep an `/api/search` answer: the index only changes
+/// with a deployment (which invalidates CloudFront's copies), so a few minutes.
+const API_MAX_AGE: &str = "public, max-age=300";
+
+impl SearchHandle {
+    /// The `Cache-Control` of an `/api/search` answer: cacheable, unless the site is rebuilt
+    /// as it is edited (`serve`), where a new article must show up at once.
+    fn api_cache_control(&self) -> HeaderValue {
+        HeaderValue::from_static(if self.builds.is_some() { "no-cache" } else { API_MAX_AGE })
+    }
+}
+
 impl Loaded {
     /// Reads `dir` (index, texts, result pages) into memory.
     pub fn load(dir: &Path, generation: u64) -> Result<Loaded, String> {
@@ -151,7 +170,7 @@ impl Loaded {
             let html = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             shells.insert(lang.clone(), cut(&html));
         }
-        Ok(Loaded { index, strings, shells, generation })
+        Ok(Loaded { index, answers: AnswerCache::default(), strings, shells, generation })
     }
 
     /// A known language, else the default one.
@@ -221,8 +240,14 @@ async fn search_api(
         return json(StatusCode::SERVICE_UNAVAILABLE, &empty);
     };
     let req = SearchRequest { query, lang: non_empty(&p.lang), category: non_empty(&p.category), limit, offset: 0 };
-    match loaded.index.search(&req) {
-        Ok(res) => json(StatusCode::OK, &res),
+    match loaded.answers.answer(&loaded.index, &req) {
+        Ok(answer) => {
+            let mut resp = (StatusCode::OK, answer.json).into_response();
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            h.insert(header::CACHE_CONTROL, search.api_cache_control());
+            resp
+        }
         Err(e) => {
             tracing::error!(error = %e, "search failed");
             json(

@@ -181,6 +181,7 @@ async fn search_misses_lists_the_searches_that_found_nothing() {
     // Search-as-you-type asks the API for every unfinished word: those are not counted.
     let resp = client.get(format!("{}/api/search?lang=nl&q=kwantumfysica", server.base)).send().await.expect("api");
     assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-cache", "serve rebuilds as content changes: answers are not kept");
 
     // The service saves the counts a few seconds after a miss.
     let mut stdout = String::new();

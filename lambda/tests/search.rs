@@ -62,6 +62,21 @@ async fn the_api_answers_json_in_the_documented_shape() {
 }
 
 #[tokio::test]
+async fn api_answers_may_be_cached_and_repeat_the_query_as_typed() {
+    let app = app_with_site().await;
+    let resp = client().get(app.url("/api/search?q=wachtwoord+vergeten&lang=nl")).send().await.expect("get");
+    assert_eq!(resp.headers()["cache-control"], "public, max-age=300", "browsers and CloudFront may keep it");
+    let first: serde_json::Value = resp.json().await.expect("json");
+    // The same words typed otherwise come from the service's answer cache: the same results,
+    // with the query as this visitor typed it.
+    let (status, again, _) = api(&app, "q=Wachtwoord++VERGETEN&lang=nl").await;
+    assert_eq!(status, 200);
+    assert_eq!(again["query"], "Wachtwoord  VERGETEN");
+    assert_eq!((&again["total"], &again["results"]), (&first["total"], &first["results"]));
+    assert!(first["total"].as_u64().expect("total") >= 1);
+}
+
+#[tokio::test]
 async fn the_api_never_fails_on_what_people_type() {
     let app = app_with_site().await;
     for q in [
@@ -144,6 +159,8 @@ async fn the_result_page_escapes_the_query() {
 #[tokio::test]
 async fn without_an_index_search_says_so_and_the_api_is_empty() {
     let app = spawn_app().await;
+    let resp = client().get(app.url("/api/search?q=wachtwoord")).send().await.expect("get");
+    assert_eq!(resp.headers()["cache-control"], "no-cache", "an answer from before the index is not kept");
     let (status, v, _) = api(&app, "q=wachtwoord").await;
     assert_eq!(status, 503);
     assert_eq!(v["total"], 0);

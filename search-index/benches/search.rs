@@ -3,7 +3,8 @@
 //! - the fresh build (render + index) and its index part, and an unchanged rebuild;
 //! - the size of the packed index and the time to open it in memory;
 //! - in-process query latency (p50, p99, max) over a mix of queries, one thread;
-//! - the size of the JSON answers `/api/search` gives for that mix.
+//! - the size of the JSON answers `/api/search` gives for that mix, and the time of an answer
+//!   from the service's answer cache.
 //!
 //! The synthetic text is drawn from the real Dutch FAQ text (so words have natural
 //! frequencies), in articles shaped like the site builder's benchmark: a title, description,
@@ -11,7 +12,8 @@
 //!
 //! Run: `cargo bench -p search-index --bench search` (or `-- 50000`). `-- --keep DIR` leaves the
 //! generated content in `DIR/content` and the built site in `DIR/dist`, for `helpdesk serve`
-//! with `wrk` and for Pagefind (see `search-index/benches/README.md`).
+//! with `wrk` and for Pagefind (see `search-index/benches/README.md`); `-- --queries DIR` then
+//! measures only the queries, over that kept site and its `queries.txt`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -27,6 +29,10 @@ fn main() {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--keep" => keep = args.next().map(PathBuf::from),
+            "--queries" => {
+                let dir = PathBuf::from(args.next().expect("--queries DIR"));
+                return queries_only(&dir);
+            }
             "--bench" => {}
             other => n = other.parse().unwrap_or(n),
         }
@@ -93,30 +99,6 @@ fn main() {
     let index = SearchIndex::from_bytes(&bytes).expect("open");
     let open_time = start.elapsed();
 
-    // Queries.
-    let queries = query_mix(&corpus, 2_000);
-    for q in &queries {
-        index.search(&request(q)).expect("warm up");
-    }
-    let mut times = Vec::with_capacity(queries.len() * 3);
-    let mut sizes = Vec::with_capacity(queries.len());
-    let mut empty = 0;
-    for round in 0..3 {
-        for q in &queries {
-            let start = Instant::now();
-            let res = index.search(&request(q)).expect("search");
-            times.push(start.elapsed());
-            if round == 0 {
-                sizes.push(serde_json::to_vec(&res).expect("json").len());
-                empty += usize::from(res.total == 0);
-            }
-        }
-    }
-    times.sort();
-    sizes.sort();
-    let pct = |v: &[Duration], p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
-    let total: Duration = times.iter().sum();
-
     println!("search benchmark: {n} synthetic + the real articles ({} indexed, {pages} pages)", index.articles());
     println!("  fresh build, render + index      {:>9}   (median of {runs})", ms(median(&mut fresh)));
     println!(
@@ -131,6 +113,50 @@ fn main() {
     println!("  unchanged rebuild                {:>9}", ms(rebuild));
     println!("  index size (index.bin)           {:>9.1} MB ({index_size} bytes)", index_size as f64 / 1e6);
     println!("  open in memory                   {:>9}", ms(open_time));
+    let queries = query_mix(&corpus, 2_000);
+    query_latency(&index, &queries);
+    if let Some(k) = keep {
+        println!("  kept: {}/content and {}/dist; queries in {}/queries.txt", k.display(), k.display(), k.display());
+        std::fs::write(k.join("queries.txt"), queries.join("\n") + "\n").expect("queries.txt");
+    }
+}
+
+/// `--queries DIR`: only the queries, over a site kept with `--keep DIR`.
+fn queries_only(dir: &Path) {
+    let index = SearchIndex::load(&dir.join("dist").join("search")).expect("a site kept with --keep");
+    let queries: Vec<String> = std::fs::read_to_string(dir.join("queries.txt"))
+        .expect("queries.txt")
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    println!("search benchmark: the queries over {} ({} articles)", dir.display(), index.articles());
+    query_latency(&index, &queries);
+}
+
+/// In-process query latency and answer sizes of `queries`, three rounds on one thread.
+fn query_latency(index: &SearchIndex, queries: &[String]) {
+    for q in queries {
+        index.search(&request(q)).expect("warm up");
+    }
+    let mut times = Vec::with_capacity(queries.len() * 3);
+    let mut sizes = Vec::with_capacity(queries.len());
+    let mut empty = 0;
+    for round in 0..3 {
+        for q in queries {
+            let start = Instant::now();
+            let res = index.search(&request(q)).expect("search");
+            times.push(start.elapsed());
+            if round == 0 {
+                sizes.push(serde_json::to_vec(&res).expect("json").len());
+                empty += usize::from(res.total == 0);
+            }
+        }
+    }
+    times.sort();
+    sizes.sort();
+    let pct = |v: &[Duration], p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
+    let total: Duration = times.iter().sum();
     println!(
         "  query latency, {} queries       p50 {} · p99 {} · max {} · {:.0} queries/s on one thread",
         times.len(),
@@ -147,10 +173,27 @@ fn main() {
         sizes.last().expect("sizes"),
         queries.len()
     );
-    if let Some(k) = keep {
-        println!("  kept: {}/content and {}/dist; queries in {}/queries.txt", k.display(), k.display(), k.display());
-        std::fs::write(k.join("queries.txt"), queries.join("\n") + "\n").expect("queries.txt");
+    // The same queries again through the service's answer cache: the first round fills it.
+    let cache = search_index::AnswerCache::default();
+    let mut hits = Vec::with_capacity(queries.len() * 2);
+    for round in 0..3 {
+        for q in queries {
+            let start = Instant::now();
+            let answer = cache.answer(index, &request(q)).expect("answer");
+            if round > 0 {
+                assert!(answer.cached || answer.total == 0, "{q}");
+                hits.push(start.elapsed());
+            }
+        }
     }
+    hits.sort();
+    println!(
+        "  a cached answer                  p50 {} · p99 {} ({} answers, {} distinct, in the cache)",
+        us(pct(&hits, 0.50)),
+        us(pct(&hits, 0.99)),
+        hits.len(),
+        cache.len()
+    );
 }
 
 /// As `/api/search` asks: one language, 8 results.

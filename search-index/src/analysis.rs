@@ -12,7 +12,7 @@ use tantivy::tokenizer::{
 };
 
 /// Tokens longer than this (in bytes) are dropped: they are noise, not words.
-const MAX_TOKEN_LEN: usize = 40;
+pub const MAX_TOKEN_LEN: usize = 40;
 
 /// The stemmer language for a site language code, when there is one.
 pub fn stemmer_language(code: &str) -> Option<Language> {

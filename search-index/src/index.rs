@@ -25,7 +25,7 @@ pub const INDEX_FILE: &str = "index.bin";
 const MAGIC: &[u8; 8] = b"HDSEARCH";
 /// Bump when the schema, the analyzers or the document layout change: the fingerprint changes
 /// with it, so a build never keeps an index made by an older version.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// An article with a heading structure of at least this many sections, and at least
 /// [`LONG_WORDS`] words, is long: a result then leads to its best matching section.
@@ -146,6 +146,8 @@ pub struct SearchIndex {
     /// Per language code, the analyzer (cloned per use: analyzers need `&mut`).
     pub(crate) analyzers: HashMap<String, TextAnalyzer>,
     pub(crate) languages: Vec<String>,
+    /// Per segment, per document: its language's position in `languages`.
+    pub(crate) doc_langs: Vec<DocLanguages>,
     /// Article number -> the article's URL.
     pub(crate) article_urls: Vec<String>,
     fingerprint: u64,
@@ -202,7 +204,7 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
     let start = Instant::now();
     let settings = IndexSettings {
         docstore_compression: Compressor::Lz4,
-        docstore_blocksize: 16 * 1024,
+        docstore_blocksize: 4 * 1024,
         ..IndexSettings::default()
     };
     let dir = RamDirectory::create();
@@ -345,6 +347,7 @@ fn documents(
     d.add_text(f.language, &a.lang);
     d.add_text(f.url, &a.url);
     d.add_u64(f.article, id);
+    d.add_u64(f.long, u64::from(a.is_long()));
     d.add_text(f.stored_title, &a.title);
     d.add_text(f.summary, description);
     d.add_text(f.category_title, &a.category_title);
@@ -398,6 +401,7 @@ impl SearchIndex {
             }
         }
         languages.sort();
+        let doc_langs = doc_languages(&searcher, &fields, &languages)?;
         let analyzers = languages.iter().map(|l| (l.clone(), analyzer(l))).collect();
         let word_fst =
             tantivy_fst::Map::from_iter(words.iter().enumerate().map(|(i, (w, _))| (w.as_bytes(), i as u64)))
@@ -411,6 +415,7 @@ impl SearchIndex {
             word_stems,
             analyzers,
             languages,
+            doc_langs,
             article_urls,
             fingerprint,
         })
@@ -526,6 +531,38 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Result<String, SearchError> {
         String::from_utf8(self.bytes()?.to_vec()).map_err(|_| SearchError::Format("bad string".into()))
     }
+}
+
+/// The language of every document of a segment (its position in the sorted language list), and
+/// how many documents each language has.
+#[derive(Debug, Clone)]
+pub(crate) struct DocLanguages {
+    pub(crate) of_doc: std::sync::Arc<[u8]>,
+    pub(crate) counts: Vec<u32>,
+}
+
+fn doc_languages(searcher: &Searcher, fields: &Fields, languages: &[String]) -> Result<Vec<DocLanguages>, SearchError> {
+    use tantivy::DocSet as _;
+    let mut out = Vec::new();
+    for seg in searcher.segment_readers() {
+        let mut of_doc = vec![u8::MAX; seg.max_doc() as usize];
+        let mut counts = vec![0; languages.len()];
+        let inverted = seg.inverted_index(fields.language)?;
+        for (i, lang) in languages.iter().enumerate().take(usize::from(u8::MAX)) {
+            let term = tantivy::Term::from_field_text(fields.language, lang);
+            let Some(mut postings) = inverted.read_postings(&term, tantivy::schema::IndexRecordOption::Basic)? else {
+                continue;
+            };
+            let mut doc = postings.doc();
+            while doc != tantivy::TERMINATED {
+                of_doc[doc as usize] = i as u8;
+                counts[i] += 1;
+                doc = postings.advance();
+            }
+        }
+        out.push(DocLanguages { of_doc: of_doc.into(), counts });
+    }
+    Ok(out)
 }
 
 /// All terms of the searchable fields with the fields they occur in and their document

@@ -6,13 +6,16 @@
 //! - [`text`]: diacritic folding and slugs;
 //! - [`analysis`]: the per-language analyzers (Dutch and English stemming, folding);
 //! - [`index`]: building the index from [`Article`]s at site-build time, packed into one file;
-//! - [`query`]: typo-tolerant, syntax-free searching with snippets, and related articles.
+//! - [`query`]: typo-tolerant, syntax-free searching with snippets, and related articles;
+//! - [`cache`]: a bounded cache of JSON answers for the service.
 
 pub mod analysis;
+pub mod cache;
 pub mod index;
 pub mod query;
 pub mod schema;
 pub mod text;
 
+pub use cache::{Answer, AnswerCache};
 pub use index::{Article, BuildStats, Built, INDEX_FILE, SearchError, SearchIndex, Section, build, fingerprint};
 pub use query::{Hit, SearchRequest, SearchResults};

@@ -8,19 +8,20 @@
 //! the beginning of. A result in a long article leads to its best matching section.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, Score, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 use tantivy_fst::{IntoStreamer, Streamer};
 
-use crate::analysis::{tokens, word_analyzer};
-use crate::index::{Article, RECORD_SEP, SearchError, SearchIndex, Section, UNIT_SEP};
+use crate::analysis::{MAX_TOKEN_LEN, tokens, word_analyzer};
+use crate::index::{Article, RECORD_SEP, SearchError, SearchIndex, UNIT_SEP};
 use crate::schema::WEIGHTS;
 
 /// At most this many words of a query are used (a pasted paragraph is not a query).
@@ -144,21 +145,39 @@ impl SearchIndex {
     /// Searches. Never fails on what a user typed; an empty or meaningless query has no results.
     pub fn search(&self, req: &SearchRequest<'_>) -> Result<SearchResults, SearchError> {
         let query_text = clip(req.query, MAX_QUERY_BYTES);
-        let mut out = SearchResults { query: query_text.trim().to_owned(), ..SearchResults::default() };
+        let mut out = SearchResults { query: echo(req.query).to_owned(), ..SearchResults::default() };
         let langs: Vec<&str> = match req.lang {
             Some(l) => vec![l],
             None => self.languages.iter().map(String::as_str).collect(),
         };
         let plan = self.plan(query_text, &langs);
-        let filter = Filter { lang: req.lang, category: req.category };
+        // A language most documents are in is sorted out while collecting: as part of the
+        // query, every matching document would have to be looked up in its long list.
+        let in_language = req.lang.and_then(|l| self.languages.iter().position(|x| x == l)).filter(|&i| {
+            let (of_lang, all) =
+                self.doc_langs.iter().fold((0, 0), |(n, all), s| (n + s.counts[i], all + s.of_doc.len()));
+            of_lang as usize * 4 >= all
+        });
+        let filter = Filter { lang: if in_language.is_some() { None } else { req.lang }, category: req.category };
         let Some(query) = self.query(&plan, filter) else { return Ok(out) };
         let limit = req.limit.clamp(1, MAX_LIMIT);
         let top = TopDocs::with_limit(limit).and_offset(req.offset.min(10_000)).order_by_score();
-        let (top, total) = self.searcher.search(&*query, &(top, Count))?;
+        let (top, total) = match in_language {
+            Some(lang) => {
+                let collector = InLanguage {
+                    langs: self.doc_langs.iter().map(|d| d.of_doc.clone()).collect(),
+                    lang: lang as u8,
+                    inner: (top, Count),
+                };
+                self.searcher.search(&*query, &collector)?
+            }
+            None => self.searcher.search(&*query, &(top, Count))?,
+        };
         out.total = total;
         let terms = plan.highlight_terms();
+        let mut matcher = Matcher::new(&terms);
         for (score, addr) in top {
-            out.results.push(self.hit(addr, score, &terms)?);
+            out.results.push(self.hit(addr, score, &mut matcher)?);
         }
         Ok(out)
     }
@@ -401,7 +420,11 @@ impl SearchIndex {
         if words.is_empty() {
             return None;
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(words)))];
+        let words: Box<dyn Query> = Box::new(BooleanQuery::new(words));
+        if lang.is_none() && category.is_none() {
+            return Some(words);
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words)];
         let filter = |field, value: &str| -> Box<dyn Query> {
             let q = TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic);
             Box::new(ConstScoreQuery::new(Box::new(q), 0.0))
@@ -415,120 +438,308 @@ impl SearchIndex {
         Some(Box::new(BooleanQuery::new(clauses)))
     }
 
-    fn hit(&self, addr: DocAddress, score: Score, terms: &HashMap<String, Score>) -> Result<Hit, SearchError> {
+    fn hit(&self, addr: DocAddress, score: Score, matcher: &mut Matcher<'_>) -> Result<Hit, SearchError> {
         let f = &self.fields;
         let doc: TantivyDocument = self.searcher.doc(addr)?;
-        let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default();
         let lang = get(f.language);
-        let title = get(f.stored_title);
-        let summary = get(f.summary);
-        let url = get(f.url);
-        let stored = get(f.sections);
-        let sections: Vec<Section> = stored
+        let (title, summary, url) = (get(f.stored_title), get(f.summary), get(f.url));
+        let sections: Vec<StoredSection<'_>> = get(f.sections)
             .split(RECORD_SEP)
             .map(|s| {
                 let mut parts = s.splitn(3, UNIT_SEP);
-                let mut next = || parts.next().unwrap_or_default().to_owned();
-                Section { anchor: next(), heading: next(), text: next() }
+                let mut next = || parts.next().unwrap_or_default();
+                StoredSection { anchor: next(), heading: next(), text: next() }
             })
             .collect();
-        let mut an = self.analyzers.get(&lang).cloned().unwrap_or_else(|| crate::analysis::analyzer(&lang));
+        let mut an = self.analyzers.get(lang).cloned().unwrap_or_else(|| crate::analysis::analyzer(lang));
+        matcher.language(lang);
         let mut hit = Hit {
-            title: title.clone(),
-            url: url.clone(),
+            title: title.to_owned(),
+            url: url.to_owned(),
             snippet: String::new(),
-            category: get(f.category_title),
+            category: get(f.category_title).to_owned(),
             score,
-            lang: lang.clone(),
+            lang: lang.to_owned(),
             article: doc.get_first(f.article).and_then(|v| v.as_u64()).unwrap_or_default(),
         };
-        // A long article leads to its best matching section.
-        let best = if is_long(&sections) {
-            sections
-                .iter()
-                .map(|s| (section_score(&mut an, s, terms), s))
-                .filter(|(score, _)| *score > 0.0)
-                .fold(None, |best: Option<(Score, &Section)>, x| match best {
-                    Some(b) if b.0 >= x.0 => Some(b),
-                    _ => Some(x),
-                })
-                .map(|(_, s)| s)
-        } else {
-            None
-        };
-        let body: String;
-        let text = match best {
-            Some(s) => {
+        // A long article leads to its best matching section: each matching word counts once,
+        // twice in the heading, and a little more for every repeat.
+        let mut snippet = None;
+        if doc.get_first(f.long).and_then(|v| v.as_u64()) == Some(1) {
+            let mut best: Option<(Score, &StoredSection<'_>, Vec<Match<'_>>)> = None;
+            for s in &sections {
+                let in_heading = matcher.matches(&mut an, s.heading);
+                let in_text = matcher.matches(&mut an, s.text);
+                let score = section_score(matcher.terms, &in_heading, &in_text);
+                if score > 0.0 && best.as_ref().is_none_or(|b| score > b.0) {
+                    best = Some((score, s, in_text));
+                }
+            }
+            // Nothing matches in any section: the summary says best what the article is about.
+            if let Some((_, s, in_text)) = best {
                 if !s.anchor.is_empty() {
                     hit.url = format!("{url}#{}", s.anchor);
                 }
                 if !s.heading.is_empty() {
                     hit.title = format!("{title} › {}", s.heading);
                 }
-                s.text.as_str()
+                snippet = snippet_of(s.text, &in_text, matcher.terms, SNIPPET_CHARS);
+                if snippet.is_none() && summary.is_empty() {
+                    snippet = Some(plain_snippet(s.text, SNIPPET_CHARS));
+                }
             }
+        } else {
+            let body = sections.iter().map(|s| s.text).collect::<Vec<_>>().join(" ");
+            let matches = matcher.matches(&mut an, &body);
+            snippet = snippet_of(&body, &matches, matcher.terms, SNIPPET_CHARS);
+            if snippet.is_none() && summary.is_empty() {
+                snippet = Some(plain_snippet(&body, SNIPPET_CHARS));
+            }
+        }
+        hit.snippet = match snippet {
+            Some(s) => s,
             None => {
-                body = sections.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
-                &body
+                let matches = matcher.matches(&mut an, summary);
+                snippet_of(summary, &matches, matcher.terms, SNIPPET_CHARS).unwrap_or_else(|| {
+                    if summary.is_empty() {
+                        plain_snippet(&sections.iter().map(|s| s.text).collect::<Vec<_>>().join(" "), SNIPPET_CHARS)
+                    } else {
+                        plain_snippet(summary, SNIPPET_CHARS)
+                    }
+                })
             }
         };
-        hit.snippet = snippet(&mut an, text, terms, SNIPPET_CHARS)
-            .or_else(|| snippet(&mut an, &summary, terms, SNIPPET_CHARS))
-            .unwrap_or_else(|| plain_snippet(if summary.is_empty() { text } else { &summary }, SNIPPET_CHARS));
         Ok(hit)
     }
 }
 
-/// How well a section matches: every matching term once, twice in the heading.
-fn section_score(an: &mut TextAnalyzer, s: &Section, terms: &HashMap<String, Score>) -> Score {
-    let mut seen: Vec<String> = Vec::new();
+/// Collects only the documents of one language (its position in the index's list).
+struct InLanguage<C> {
+    /// Per segment, the language of each document.
+    langs: Vec<Arc<[u8]>>,
+    lang: u8,
+    inner: C,
+}
+
+struct InLanguageSegment<C> {
+    of_doc: Arc<[u8]>,
+    lang: u8,
+    inner: C,
+}
+
+impl<C: Collector> Collector for InLanguage<C> {
+    type Fruit = C::Fruit;
+    type Child = InLanguageSegment<C::Child>;
+
+    fn for_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
+        let of_doc = self.langs.get(ord as usize).cloned().unwrap_or_else(|| Arc::from(Vec::new()));
+        Ok(InLanguageSegment { of_doc, lang: self.lang, inner: self.inner.for_segment(ord, segment)? })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.inner.requires_scoring()
+    }
+
+    fn merge_fruits(&self, fruits: Vec<<C::Child as SegmentCollector>::Fruit>) -> tantivy::Result<C::Fruit> {
+        self.inner.merge_fruits(fruits)
+    }
+}
+
+impl<C: SegmentCollector> SegmentCollector for InLanguageSegment<C> {
+    type Fruit = C::Fruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if self.of_doc.get(doc as usize) == Some(&self.lang) {
+            self.inner.collect(doc, score);
+        }
+    }
+
+    fn harvest(self) -> C::Fruit {
+        self.inner.harvest()
+    }
+}
+
+/// A section as stored: borrowed from the stored document.
+#[derive(Debug, Clone, Copy)]
+struct StoredSection<'a> {
+    anchor: &'a str,
+    heading: &'a str,
+    text: &'a str,
+}
+
+/// A matching word in a text: (from, to, the term it matches).
+type Match<'t> = (usize, usize, &'t str);
+
+/// How well a section matches: every matching term once, twice in the heading, repeats a
+/// little.
+fn section_score(terms: &HashMap<String, Score>, in_heading: &[Match<'_>], in_text: &[Match<'_>]) -> Score {
+    let mut seen: Vec<&str> = Vec::new();
     let mut score = 0.0;
-    for (text, factor) in [(&s.heading, 2.0), (&s.text, 1.0)] {
-        for (_, _, term) in matching_tokens(an, text, terms) {
+    for (matches, factor) in [(in_heading, 2.0), (in_text, 1.0)] {
+        for &(_, _, term) in matches {
             let w = terms.get(term).copied().unwrap_or(1.0);
-            if seen.iter().any(|t| t == term) {
+            if seen.contains(&term) {
                 score += 0.05 * w;
             } else {
                 score += factor * w;
-                seen.push(term.to_owned());
+                seen.push(term);
             }
         }
     }
     score
 }
 
-/// The words of `text` that are one of `terms` once analyzed by `an`: (from, to, term).
-/// Stemming every word is what costs: only words that begin like a term are stemmed (and
-/// words starting with `ge`, which the Dutch stemmer may take off).
-fn matching_tokens<'t>(
-    an: &mut TextAnalyzer,
-    text: &str,
+/// Finds the words of texts that are one of a query's terms once analyzed: for highlighting,
+/// and for picking the best section of a long article.
+///
+/// Stemming every word is what costs, so words are cut here without the analyzer, and only
+/// words that begin like a term (or with `ge`, which the Dutch stemmer may take off) are
+/// analyzed. Words are cut exactly as the analyzers' tokenizer cuts them (runs of letters and
+/// digits; longer than the analyzers' limit are no words).
+pub(crate) struct Matcher<'t> {
     terms: &'t HashMap<String, Score>,
-) -> Vec<(usize, usize, &'t str)> {
-    let starts: Vec<&str> = terms.keys().map(|t| head(t, 2)).collect();
-    let mut out = Vec::new();
-    let mut words = word_analyzer();
-    let mut stream = words.token_stream(text);
-    while let Some(w) = stream.next() {
-        if !(w.text.starts_with("ge") || starts.contains(&head(&w.text, 2))) {
-            continue;
-        }
-        for t in tokens(an, &w.text) {
-            if let Some((term, _)) = terms.get_key_value(&t.text) {
-                out.push((w.offset_from, w.offset_to, term.as_str()));
+    /// The first (up to) two characters of every term.
+    heads: Vec<&'t str>,
+    /// The same for ascii heads, as a set of bits: `b0 << 8 | b1` for two letters, `b0` for one.
+    ascii_heads: Vec<u64>,
+    /// Lowercases and folds the words that are not plain ascii.
+    words: Option<TextAnalyzer>,
+    /// Word (lowercased and folded) -> the term it is, for the language of `memo_lang`: a
+    /// word that occurs again is not analyzed again.
+    memo: HashMap<String, Option<&'t str>>,
+    memo_lang: String,
+    buf: String,
+}
+
+impl<'t> Matcher<'t> {
+    pub(crate) fn new(terms: &'t HashMap<String, Score>) -> Self {
+        let mut heads: Vec<&str> = terms.keys().map(|t| head(t, 2)).collect();
+        heads.sort_unstable();
+        heads.dedup();
+        let mut ascii_heads = vec![0u64; 1 << 10];
+        for h in heads.iter().copied().chain(["ge"]) {
+            if let Some(bit) = ascii_head_bit(h.as_bytes()) {
+                ascii_heads[bit >> 6] |= 1 << (bit & 63);
             }
         }
+        Matcher {
+            terms,
+            heads,
+            ascii_heads,
+            words: None,
+            memo: HashMap::new(),
+            memo_lang: String::new(),
+            buf: String::new(),
+        }
     }
-    out
+
+    /// The language of the texts to come (the analyzer given to [`Matcher::matches`]).
+    fn language(&mut self, lang: &str) {
+        if self.memo_lang != lang {
+            self.memo.clear();
+            lang.clone_into(&mut self.memo_lang);
+        }
+    }
+
+    /// The words of `text` that `an` turns into one of the terms, in order.
+    pub(crate) fn matches(&mut self, an: &mut TextAnalyzer, text: &str) -> Vec<Match<'t>> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some((from, to, ascii)) = next_word(text, at) {
+            at = to;
+            let word = &text[from..to];
+            if word.len() >= MAX_TOKEN_LEN {
+                continue;
+            }
+            self.buf.clear();
+            if ascii {
+                let bit = ascii_head_bit(&word.as_bytes()[..word.len().min(2)]).unwrap_or(0);
+                if self.ascii_heads[bit >> 6] & (1 << (bit & 63)) == 0 {
+                    continue;
+                }
+                self.buf.extend(word.bytes().map(|c| char::from(c.to_ascii_lowercase())));
+            } else {
+                let words = self.words.get_or_insert_with(word_analyzer);
+                let Some(w) = tokens(words, word).pop() else { continue };
+                if !(w.text.starts_with("ge") || self.heads.contains(&head(&w.text, 2))) {
+                    continue;
+                }
+                self.buf.push_str(&w.text);
+            }
+            let term = match self.memo.get(self.buf.as_str()) {
+                Some(&known) => known,
+                None => {
+                    let terms = self.terms;
+                    let found =
+                        tokens(an, word).iter().find_map(|t| terms.get_key_value(&t.text)).map(|(t, _)| t.as_str());
+                    self.memo.insert(self.buf.clone(), found);
+                    found
+                }
+            };
+            if let Some(term) = term {
+                out.push((from, to, term));
+            }
+        }
+        out
+    }
+}
+
+/// The bit of a one or two letter ascii head (lowercased) in [`Matcher::ascii_heads`].
+fn ascii_head_bit(head: &[u8]) -> Option<usize> {
+    match *head {
+        [a] if a.is_ascii() => Some(usize::from(a.to_ascii_lowercase())),
+        [a, b] if a.is_ascii() && b.is_ascii() => {
+            Some(usize::from(a.to_ascii_lowercase()) << 8 | usize::from(b.to_ascii_lowercase()))
+        }
+        _ => None,
+    }
+}
+
+/// The next word of `text` from byte `at` on: a run of letters and digits (as the analyzers'
+/// tokenizer cuts words), and whether it is all ascii.
+fn next_word(text: &str, mut at: usize) -> Option<(usize, usize, bool)> {
+    let b = text.as_bytes();
+    let start = loop {
+        let &c = b.get(at)?;
+        if c < 0x80 {
+            if c.is_ascii_alphanumeric() {
+                break at;
+            }
+            at += 1;
+        } else {
+            let ch = text[at..].chars().next()?;
+            if ch.is_alphanumeric() {
+                break at;
+            }
+            at += ch.len_utf8();
+        }
+    };
+    let mut ascii = true;
+    while let Some(&c) = b.get(at) {
+        if c < 0x80 {
+            if !c.is_ascii_alphanumeric() {
+                break;
+            }
+            at += 1;
+        } else {
+            let Some(ch) = text[at..].chars().next().filter(|ch| ch.is_alphanumeric()) else { break };
+            ascii = false;
+            at += ch.len_utf8();
+        }
+    }
+    Some((start, at, ascii))
+}
+
+/// The words of `text` that are one of `terms` once analyzed by `an`.
+#[cfg(test)]
+fn matching_tokens<'t>(an: &mut TextAnalyzer, text: &str, terms: &'t HashMap<String, Score>) -> Vec<Match<'t>> {
+    Matcher::new(terms).matches(an, text)
 }
 
 /// The first `n` characters of `s`.
 fn head(s: &str, n: usize) -> &str {
     s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
-}
-
-fn is_long(sections: &[Section]) -> bool {
-    Article { sections: sections.to_vec(), ..Article::default() }.is_long()
 }
 
 /// `s` cut to at most `max` bytes at a character boundary.
@@ -541,6 +752,31 @@ fn clip(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// The query as an answer repeats it: what was searched, trimmed.
+pub fn echo(query: &str) -> &str {
+    clip(query, MAX_QUERY_BYTES).trim()
+}
+
+/// What a query means to [`SearchIndex::search`]: its words as searched (lowercased, folded,
+/// at most [`MAX_WORDS`]), and a final space when the last word is finished. Queries with the
+/// same key have the same results (only the echoed `query` differs): `Wachtwoord  vergeten`
+/// and `wachtwoord vergeten` are one, `wachtwoord` and `wachtwoord ` are two (the first also
+/// matches words it begins).
+pub fn query_key(query: &str) -> String {
+    let query = clip(query, MAX_QUERY_BYTES);
+    let mut key = String::with_capacity(query.len() + 1);
+    for (i, w) in tokens(&mut word_analyzer(), query).into_iter().take(MAX_WORDS).enumerate() {
+        if i > 0 {
+            key.push(' ');
+        }
+        key.push_str(&w.text);
+    }
+    if query.ends_with(char::is_whitespace) {
+        key.push(' ');
+    }
+    key
 }
 
 /// Optimal string alignment distance (an adjacent transposition is one edit), on chars.
@@ -567,8 +803,13 @@ pub fn edit_distance(a: &str, b: &str) -> u32 {
 
 /// A window of about `max` characters of `text` around the best cluster of matching words,
 /// as HTML with the matches in `<mark>`. `None` when nothing in `text` matches.
+#[cfg(test)]
 pub(crate) fn snippet(an: &mut TextAnalyzer, text: &str, terms: &HashMap<String, Score>, max: usize) -> Option<String> {
-    let matches: Vec<(usize, usize, &str)> = matching_tokens(an, text, terms);
+    snippet_of(text, &matching_tokens(an, text, terms), terms, max)
+}
+
+/// [`snippet`] with the matches already found.
+fn snippet_of(text: &str, matches: &[Match<'_>], terms: &HashMap<String, Score>, max: usize) -> Option<String> {
     if matches.is_empty() {
         return None;
     }
@@ -696,6 +937,56 @@ mod tests {
         let html = snippet(&mut an, "U vindt <b>de</b> facturen & bonnen hier.", &terms, 150).unwrap();
         assert_eq!(html, "U vindt &lt;b&gt;de&lt;/b&gt; <mark>facturen</mark> &amp; bonnen hier.");
         assert!(snippet(&mut an, "niets", &terms, 150).is_none());
+    }
+
+    /// What [`Matcher`] does faster: every word through the word analyzer, the ones that begin
+    /// like a term (or with `ge`) through the language's analyzer.
+    fn every_word_analyzed(
+        an: &mut TextAnalyzer,
+        text: &str,
+        terms: &HashMap<String, Score>,
+    ) -> Vec<(usize, usize, String)> {
+        let starts: Vec<&str> = terms.keys().map(|t| head(t, 2)).collect();
+        let mut out = Vec::new();
+        for w in tokens(&mut word_analyzer(), text) {
+            if !(w.text.starts_with("ge") || starts.contains(&head(&w.text, 2))) {
+                continue;
+            }
+            for t in tokens(an, &w.text) {
+                if terms.contains_key(&t.text) {
+                    out.push((w.offset_from, w.offset_to, t.text));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_matcher_finds_what_analyzing_every_word_finds() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/faq/nl/account");
+        let mut text = String::from(
+            "Ideeën, ÉÉN e-mail; café-achtige GEBRUIKERS wachtwoorden. Straße ﬁle Øresund x 12ab 2026 \
+             Gebruikersnamen, gegevens en GEGEVENS. Wachtwoord\u{a0}vergeten? naïef Ĳssel ĳs \
+             aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa wachtwoord",
+        );
+        for e in std::fs::read_dir(root).expect("content").flatten() {
+            text.push_str(&std::fs::read_to_string(e.path()).expect("read"));
+        }
+        let mut an = crate::analysis::analyzer("nl");
+        for query in
+            ["wachtwoord", "gebruiker gegevens", "e-mail idee", "cafe een", "straße oresund", "12ab x", "ijssel"]
+        {
+            let terms: HashMap<String, Score> =
+                crate::analysis::terms("nl", query).into_iter().map(|t| (t, 1.0)).collect();
+            let fast: Vec<(usize, usize, String)> = Matcher::new(&terms)
+                .matches(&mut an, &text)
+                .into_iter()
+                .map(|(a, b, t)| (a, b, t.to_owned()))
+                .collect();
+            let slow = every_word_analyzed(&mut an, &text, &terms);
+            assert!(!slow.is_empty(), "{query}");
+            assert_eq!(fast, slow, "{query}");
+        }
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct Fields {
     pub url: Field,
     /// The article's number (its position in the build's list).
     pub article: Field,
+    /// 1 for a long article (see [`crate::Article::is_long`]): its results lead to a section.
+    pub long: Field,
     // Shown in results.
     pub stored_title: Field,
     /// The body by section: `anchor US heading US text`, sections separated by RS.
@@ -72,6 +74,7 @@ impl Fields {
             language: b.add_text_field("language", STRING | STORED),
             url: b.add_text_field("url", STRING | STORED),
             article: b.add_u64_field("article", FAST | STORED),
+            long: b.add_u64_field("long", STORED),
             stored_title: b.add_text_field("stored_title", stored.clone()),
             sections: b.add_text_field("sections", stored.clone()),
             summary: b.add_text_field("summary", stored.clone()),
@@ -92,6 +95,7 @@ impl Fields {
             language: f("language")?,
             url: f("url")?,
             article: f("article")?,
+            long: f("long")?,
             stored_title: f("stored_title")?,
             sections: f("sections")?,
             summary: f("summary")?,
