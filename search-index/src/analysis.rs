@@ -160,6 +160,175 @@ pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
     out
 }
 
+/// A language's analyzer that remembers: words are cut here the way its tokenizer cuts them
+/// (runs of letters and digits), and every distinct word is analyzed once. Analyzing a large
+/// site's text word by word is what building the index and finding related articles cost;
+/// most words occur again and again.
+#[derive(Clone)]
+pub struct MemoAnalyzer {
+    analyzer: TextAnalyzer,
+    /// Lowercases and folds the words that are not plain ascii.
+    words: TextAnalyzer,
+    /// Word (lowercased and folded) -> its term, `None` for a stop word.
+    memo: std::collections::HashMap<String, Option<std::sync::Arc<str>>, FxBuildHasher>,
+    buf: String,
+}
+
+impl std::fmt::Debug for MemoAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoAnalyzer").field("words", &self.memo.len()).finish()
+    }
+}
+
+/// One token of [`MemoAnalyzer::for_each`].
+#[derive(Debug, Clone, Copy)]
+pub struct Term<'a> {
+    /// Byte offsets in the text.
+    pub from: usize,
+    pub to: usize,
+    /// The token's position (every word counts, also the ones dropped).
+    pub position: usize,
+    /// The word as written, lowercased and folded (what [`unstemmed_analyzer`] gives).
+    pub word: &'a str,
+    /// The term (what [`analyzer`] gives).
+    pub term: &'a str,
+    /// The same, to keep without copying.
+    pub shared: &'a std::sync::Arc<str>,
+    /// First time this analyzer saw the word.
+    pub new: bool,
+}
+
+impl MemoAnalyzer {
+    pub fn new(code: &str) -> Self {
+        MemoAnalyzer {
+            analyzer: analyzer(code),
+            words: word_analyzer(),
+            memo: std::collections::HashMap::default(),
+            buf: String::new(),
+        }
+    }
+
+    /// Calls `f` with every token [`analyzer`] makes of `text`, in order; exactly those.
+    pub fn for_each(&mut self, text: &str, mut f: impl FnMut(Term<'_>)) {
+        let mut at = 0;
+        let mut position = 0;
+        while let Some((from, to, ascii)) = next_word(text, at) {
+            at = to;
+            position += 1;
+            let word = &text[from..to];
+            if word.len() >= MAX_TOKEN_LEN {
+                continue;
+            }
+            self.buf.clear();
+            if ascii {
+                self.buf.extend(word.bytes().map(|c| char::from(c.to_ascii_lowercase())));
+            } else {
+                let mut stream = self.words.token_stream(word);
+                if !stream.advance() {
+                    continue;
+                }
+                self.buf.push_str(&stream.token().text);
+            }
+            let new = match self.memo.get_key_value(self.buf.as_str()) {
+                Some((word, Some(term))) => {
+                    f(Term { from, to, position: position - 1, word, term, shared: term, new: false });
+                    continue;
+                }
+                Some((_, None)) => continue,
+                None => true,
+            };
+            let term: Option<std::sync::Arc<str>> = tokens(&mut self.analyzer, word).pop().map(|t| t.text.into());
+            if let Some(term) = &term {
+                f(Term { from, to, position: position - 1, word: &self.buf, term, shared: term, new });
+            }
+            self.memo.insert(self.buf.clone(), term);
+        }
+    }
+
+    /// The terms of `text`, in order (what [`terms`] gives).
+    pub fn terms(&mut self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each(text, |t| out.push(t.term.to_owned()));
+        out
+    }
+}
+
+/// FxHash (as in rustc and Firefox): a fast hash for the short strings of the analyzers' memos,
+/// which are looked up for every word of a site. Only for text the site is made of, not for
+/// what visitors type.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+pub type FxBuildHasher = std::hash::BuildHasherDefault<FxHasher>;
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The next word of `text` from byte `at` on, as the analyzers' tokenizer cuts words (a run of
+/// letters and digits): its byte range and whether it is all ascii.
+pub(crate) fn next_word(text: &str, mut at: usize) -> Option<(usize, usize, bool)> {
+    let b = text.as_bytes();
+    let start = loop {
+        let &c = b.get(at)?;
+        if c < 0x80 {
+            if c.is_ascii_alphanumeric() {
+                break at;
+            }
+            at += 1;
+        } else {
+            let ch = text[at..].chars().next()?;
+            if ch.is_alphanumeric() {
+                break at;
+            }
+            at += ch.len_utf8();
+        }
+    };
+    let mut ascii = true;
+    while let Some(&c) = b.get(at) {
+        if c < 0x80 {
+            if !c.is_ascii_alphanumeric() {
+                break;
+            }
+            at += 1;
+        } else {
+            let Some(ch) = text[at..].chars().next().filter(|ch| ch.is_alphanumeric()) else { break };
+            ascii = false;
+            at += ch.len_utf8();
+        }
+    }
+    Some((start, at, ascii))
+}
+
 /// The terms of `text` in language `code`, in order.
 pub fn terms(code: &str, text: &str) -> Vec<String> {
     tokens(&mut analyzer(code), text).into_iter().map(|t| t.text).collect()
@@ -224,6 +393,28 @@ mod tests {
     #[test]
     fn unknown_languages_are_folded_but_not_stemmed() {
         assert_eq!(terms("xx", "Facturen ÉÉN"), vec!["facturen", "een"]);
+    }
+
+    #[test]
+    fn the_memo_analyzer_makes_what_the_analyzers_make() {
+        let text = "Ideeën, ÉÉN e-mail; café-achtige GEBRUIKERS wachtwoorden. Straße ﬁle Øresund x 12ab \
+                    2026 de het een Gebruikersnamen, gegevens en GEGEVENS. Wachtwoord\u{a0}vergeten? \
+                    naïef Ĳssel ĳs aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa wachtwoord İstanbul the";
+        for code in ["nl", "en", "xx"] {
+            let mut memo = MemoAnalyzer::new(code);
+            for _ in 0..2 {
+                let stems = tokens(&mut analyzer(code), text);
+                let words = tokens(&mut unstemmed_analyzer(code), text);
+                let mut got = Vec::new();
+                memo.for_each(text, |t| got.push((t.from, t.to, t.position, t.word.to_owned(), t.term.to_owned())));
+                let want: Vec<_> = stems
+                    .iter()
+                    .zip(&words)
+                    .map(|(s, w)| (s.offset_from, s.offset_to, s.position, w.text.clone(), s.text.clone()))
+                    .collect();
+                assert_eq!(got, want, "{code}");
+            }
+        }
     }
 
     #[test]

@@ -13,10 +13,10 @@ use rayon::prelude::*;
 use tantivy::directory::RamDirectory;
 use tantivy::schema::document::TantivyDocument;
 use tantivy::store::Compressor;
-use tantivy::tokenizer::{PreTokenizedString, TextAnalyzer};
+use tantivy::tokenizer::{TextAnalyzer, Token};
 use tantivy::{Directory, Index, IndexSettings, ReloadPolicy, Searcher};
 
-use crate::analysis::{analyzer, tokens, unstemmed_analyzer};
+use crate::analysis::{MemoAnalyzer, analyzer};
 use crate::schema::{Fields, WEIGHTS};
 
 /// File name of the packed index inside the search directory.
@@ -25,7 +25,7 @@ pub const INDEX_FILE: &str = "index.bin";
 const MAGIC: &[u8; 8] = b"HDSEARCH";
 /// Bump when the schema, the analyzers or the document layout change: the fingerprint changes
 /// with it, so a build never keeps an index made by an older version.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// An article with a heading structure of at least this many sections, and at least
 /// [`LONG_WORDS`] words, is long: a result then leads to its best matching section.
@@ -61,7 +61,7 @@ impl Article {
     /// Results in long articles lead to a section.
     pub fn is_long(&self) -> bool {
         self.sections.iter().filter(|s| !s.anchor.is_empty()).count() >= LONG_SECTIONS
-            && self.sections.iter().map(|s| s.text.split_whitespace().count()).sum::<usize>() >= LONG_WORDS
+            && self.sections.iter().flat_map(|s| s.text.split_whitespace()).nth(LONG_WORDS - 1).is_some()
     }
 }
 
@@ -180,12 +180,12 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
     let (docs, words) = articles
         .par_iter()
         .enumerate()
+        .with_min_len(64)
         .fold(
-            || (Vec::new(), Words::default(), HashMap::<String, (TextAnalyzer, TextAnalyzer)>::new()),
+            || (Vec::new(), Words::default(), HashMap::<String, MemoAnalyzer>::new()),
             |(mut docs, mut words, mut cache), (i, a)| {
-                let (an, raw) =
-                    cache.entry(a.lang.clone()).or_insert_with(|| (analyzer(&a.lang), unstemmed_analyzer(&a.lang)));
-                docs.extend(documents(&fields, i as u64, a, an, raw, &mut words));
+                let an = cache.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
+                docs.extend(documents(&fields, i as u64, a, an, &mut words));
                 (docs, words, cache)
             },
         )
@@ -208,9 +208,12 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
         ..IndexSettings::default()
     };
     let dir = RamDirectory::create();
+    let tokenizers = tantivy::tokenizer::TokenizerManager::default();
+    tokenizers.register(TERMS_TOKENIZER, TermsTokenizer::default());
     let mut writer = Index::builder()
         .schema(schema)
         .settings(settings)
+        .tokenizers(tokenizers)
         .single_segment_index_writer::<TantivyDocument>(dir.clone(), 32 * 1024 * 1024)?;
     for d in docs {
         writer.add_document(d)?;
@@ -301,26 +304,75 @@ fn pack(fingerprint: u64, urls: &[String], words: &[(String, Vec<String>)], file
     out
 }
 
+/// The tokenizer of the searchable fields, by name in the schema. Their text is analyzed
+/// before indexing (each article with its own language's analyzer, in parallel, see
+/// [`MemoAnalyzer`]) into its terms, each followed by [`TERM_SEP`]; this tokenizer only reads
+/// them back. (Handing tantivy pre-tokenized strings instead costs a JSON round trip and two
+/// copies of every token.)
+pub(crate) const TERMS_TOKENIZER: &str = "terms";
+const TERM_SEP: char = '\0';
+
+#[derive(Debug, Clone, Default)]
+struct TermsTokenizer {
+    token: Token,
+}
+
+#[derive(Debug)]
+struct TermsStream<'a> {
+    terms: std::str::Split<'a, char>,
+    token: &'a mut Token,
+}
+
+impl tantivy::tokenizer::Tokenizer for TermsTokenizer {
+    type TokenStream<'a> = TermsStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> TermsStream<'a> {
+        self.token.reset();
+        self.token.position = usize::MAX;
+        TermsStream { terms: text.split(TERM_SEP), token: &mut self.token }
+    }
+}
+
+impl tantivy::tokenizer::TokenStream for TermsStream<'_> {
+    fn advance(&mut self) -> bool {
+        for term in self.terms.by_ref() {
+            if !term.is_empty() {
+                self.token.text.clear();
+                self.token.text.push_str(term);
+                self.token.position = self.token.position.wrapping_add(1);
+                return true;
+            }
+        }
+        false
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
 /// Separates the parts of a stored section, and the sections.
 pub(crate) const UNIT_SEP: char = '\u{1f}';
 pub(crate) const RECORD_SEP: char = '\u{1e}';
 
-/// The tantivy document of one article. Records which word became which term in `words`.
-fn documents(
-    f: &Fields,
-    id: u64,
-    a: &Article,
-    an: &mut TextAnalyzer,
-    raw: &mut TextAnalyzer,
-    words: &mut Words,
-) -> Vec<TantivyDocument> {
+/// The tantivy document of one article. Records which word became which term in `words` (each
+/// word once per analyzer: the analyzer remembers the words it has seen).
+fn documents(f: &Fields, id: u64, a: &Article, an: &mut MemoAnalyzer, words: &mut Words) -> Vec<TantivyDocument> {
+    // The terms, as the `terms` tokenizer reads them back.
     let mut pretok = |text: &str| {
-        let stems = tokens(an, text);
-        // The unstemmed analyzer cuts and drops exactly the same tokens.
-        for (w, s) in tokens(raw, text).iter().zip(&stems) {
-            words.add(&w.text, &s.text);
-        }
-        PreTokenizedString { text: String::new(), tokens: stems }
+        let mut terms = String::with_capacity(text.len());
+        an.for_each(text, |t| {
+            if t.new {
+                words.add(t.word, t.term);
+            }
+            terms.push_str(t.term);
+            terms.push(TERM_SEP);
+        });
+        terms
     };
     let description = a.description.as_deref().unwrap_or("");
     let headings: Vec<&str> = a.sections.iter().map(|s| s.heading.as_str()).filter(|h| !h.is_empty()).collect();
@@ -338,11 +390,11 @@ fn documents(
         }
     }
     let mut d = TantivyDocument::default();
-    d.add_pre_tokenized_text(f.title, pretok(&a.title));
-    d.add_pre_tokenized_text(f.description, pretok(description));
-    d.add_pre_tokenized_text(f.tags, pretok(&a.tags.join("\n")));
-    d.add_pre_tokenized_text(f.headings, pretok(&headings.join("\n")));
-    d.add_pre_tokenized_text(f.body, pretok(&body));
+    d.add_text(f.title, pretok(&a.title));
+    d.add_text(f.description, pretok(description));
+    d.add_text(f.tags, pretok(&a.tags.join("\n")));
+    d.add_text(f.headings, pretok(&headings.join("\n")));
+    d.add_text(f.body, pretok(&body));
     d.add_text(f.category, &a.category);
     d.add_text(f.language, &a.lang);
     d.add_text(f.url, &a.url);

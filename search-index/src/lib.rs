@@ -6,13 +6,15 @@
 //! - [`text`]: diacritic folding and slugs;
 //! - [`analysis`]: the per-language analyzers (Dutch and English stemming, folding);
 //! - [`index`]: building the index from [`Article`]s at site-build time, packed into one file;
-//! - [`query`]: typo-tolerant, syntax-free searching with snippets, and related articles;
+//! - [`query`]: typo-tolerant, syntax-free searching with snippets;
+//! - related articles of every article at once (`SearchIndex::related`);
 //! - [`cache`]: a bounded cache of JSON answers for the service.
 
 pub mod analysis;
 pub mod cache;
 pub mod index;
 pub mod query;
+mod related;
 pub mod schema;
 pub mod text;
 

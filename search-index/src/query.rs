@@ -7,7 +7,7 @@
 //! (two for long words), and the last word, while it is being typed, also matches terms it is
 //! the beginning of. A result in a long article leads to its best matching section.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -20,8 +20,8 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 use tantivy_fst::{IntoStreamer, Streamer};
 
-use crate::analysis::{MAX_TOKEN_LEN, tokens, word_analyzer};
-use crate::index::{Article, RECORD_SEP, SearchError, SearchIndex, UNIT_SEP};
+use crate::analysis::{MAX_TOKEN_LEN, next_word, tokens, word_analyzer};
+use crate::index::{RECORD_SEP, SearchError, SearchIndex, UNIT_SEP};
 use crate::schema::WEIGHTS;
 
 /// At most this many words of a query are used (a pasted paragraph is not a query).
@@ -37,8 +37,6 @@ pub const MAX_LIMIT: usize = 50;
 pub const MIN_FUZZY_CHARS: usize = 4;
 pub const MIN_TWO_TYPOS_CHARS: usize = 9;
 const FUZZY_CANDIDATES: usize = 4;
-/// Body words a related-articles query uses.
-const RELATED_BODY_TERMS: usize = 6;
 const PREFIX_CANDIDATES: usize = 4;
 
 #[derive(Debug, Clone, Default)]
@@ -180,99 +178,6 @@ impl SearchIndex {
             out.results.push(self.hit(addr, score, &mut matcher)?);
         }
         Ok(out)
-    }
-
-    /// Articles like article number `index` (`article` as given to the build), in its own
-    /// language: its title, tags, description and most telling body words matched against the
-    /// others; the same category breaks ties and fills up. Article numbers, best first.
-    pub fn related(&self, index: usize, article: &Article, limit: usize) -> Result<Vec<usize>, SearchError> {
-        let Some(an) = self.analyzers.get(&article.lang) else { return Ok(Vec::new()) };
-        let mut an = an.clone();
-        let mut weights: BTreeMap<String, Score> = BTreeMap::new();
-        let mut add = |an: &mut TextAnalyzer, text: &str, w: Score| {
-            for t in tokens(an, text) {
-                let e = weights.entry(t.text).or_default();
-                *e = e.max(w);
-            }
-        };
-        add(&mut an, &article.title, 2.0);
-        for t in &article.tags {
-            add(&mut an, t, 1.5);
-        }
-        add(&mut an, article.description.as_deref().unwrap_or(""), 1.0);
-        // The body's rarest words that other documents share: what the article is about.
-        let documents = self.searcher.num_docs().max(1);
-        let mut body: Vec<(u64, String)> = Vec::new();
-        for s in &article.sections {
-            for t in tokens(&mut an, &s.text) {
-                if weights.contains_key(&t.text) || body.iter().any(|b| b.1 == t.text) {
-                    continue;
-                }
-                let df = self.vocab.get(t.text.as_bytes()).map_or(0, |v| v & 0xffff_ffff);
-                if df >= 2 && df * 20 <= documents {
-                    body.push((df, t.text));
-                }
-            }
-        }
-        body.sort_unstable();
-        for (_, term) in body.into_iter().take(RELATED_BODY_TERMS) {
-            weights.insert(term, 0.5);
-        }
-        // Words in more than one in twenty articles say little, and scanning them for every
-        // article would make a large site's build slow.
-        let common = (documents / 20).max(3);
-        // One flat union of term queries, so that tantivy can skip what cannot reach the top
-        // (block-max WAND); language, the article itself and category are sorted out after.
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (term, weight) in weights {
-            let Some(v) = self.vocab.get(term.as_bytes()) else { continue };
-            if v & 0xffff_ffff > common {
-                continue;
-            }
-            for (sf, w) in WEIGHTS {
-                if (v >> 32) & sf.bit() != 0 {
-                    let t = TermQuery::new(
-                        Term::from_field_text(self.fields.field(sf), &term),
-                        IndexRecordOption::WithFreqs,
-                    );
-                    clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(t), w * weight))));
-                }
-            }
-        }
-        let mut found: Vec<(Score, usize)> = Vec::new();
-        if !clauses.is_empty() {
-            let query = BooleanQuery::new(clauses);
-            let top = self.searcher.search(&query, &TopDocs::with_limit(limit * 3 + 1).order_by_score())?;
-            let prefix = format!("/{}/", article.lang);
-            let category = format!("/{}/{}/", article.lang, article.category);
-            for (score, addr) in top {
-                let id = self.article_of(addr)? as usize;
-                let url = self.article_url(id).unwrap_or_default();
-                if id != index && url.starts_with(&prefix) {
-                    found.push((score + if url.starts_with(&category) { 0.25 } else { 0.0 }, id));
-                }
-            }
-        }
-        found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        found.truncate(limit);
-        // Too few: the first other articles of the same category.
-        if found.len() < limit {
-            let category = format!("/{}/{}/", article.lang, article.category);
-            for id in (0..self.articles()).filter(|&id| id != index) {
-                if found.len() == limit {
-                    break;
-                }
-                if self.article_url(id).is_some_and(|u| u.starts_with(&category)) && !found.iter().any(|f| f.1 == id) {
-                    found.push((0.0, id));
-                }
-            }
-        }
-        Ok(found.into_iter().map(|(_, id)| id).collect())
-    }
-
-    fn article_of(&self, addr: DocAddress) -> Result<u64, SearchError> {
-        let col = self.searcher.segment_reader(addr.segment_ord).fast_fields().u64("article")?;
-        Ok(col.first(addr.doc_id).unwrap_or(u64::MAX))
     }
 
     /// Cuts the query into words and finds each word's alternatives in the vocabulary.
@@ -694,41 +599,6 @@ fn ascii_head_bit(head: &[u8]) -> Option<usize> {
         }
         _ => None,
     }
-}
-
-/// The next word of `text` from byte `at` on: a run of letters and digits (as the analyzers'
-/// tokenizer cuts words), and whether it is all ascii.
-fn next_word(text: &str, mut at: usize) -> Option<(usize, usize, bool)> {
-    let b = text.as_bytes();
-    let start = loop {
-        let &c = b.get(at)?;
-        if c < 0x80 {
-            if c.is_ascii_alphanumeric() {
-                break at;
-            }
-            at += 1;
-        } else {
-            let ch = text[at..].chars().next()?;
-            if ch.is_alphanumeric() {
-                break at;
-            }
-            at += ch.len_utf8();
-        }
-    };
-    let mut ascii = true;
-    while let Some(&c) = b.get(at) {
-        if c < 0x80 {
-            if !c.is_ascii_alphanumeric() {
-                break;
-            }
-            at += 1;
-        } else {
-            let Some(ch) = text[at..].chars().next().filter(|ch| ch.is_alphanumeric()) else { break };
-            ascii = false;
-            at += ch.len_utf8();
-        }
-    }
-    Some((start, at, ascii))
 }
 
 /// The words of `text` that are one of `terms` once analyzed by `an`.

@@ -1,7 +1,7 @@
 //! The index schema.
 //!
-//! The searchable text fields are filled with tokens made by the document's own language
-//! analyzer (pre-tokenized), so one set of fields serves every language. What a result shows
+//! The searchable text fields are filled with terms made by the document's own language
+//! analyzer before indexing, so one set of fields serves every language. What a result shows
 //! is kept in separate stored fields.
 
 use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
@@ -35,7 +35,7 @@ impl SearchField {
 /// Every field of the schema.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
-    // Searchable, pre-tokenized per language.
+    // Searchable, analyzed per language before indexing.
     pub title: Field,
     pub headings: Field,
     pub body: Field,
@@ -61,7 +61,9 @@ impl Fields {
     pub fn schema() -> (Schema, Fields) {
         let mut b = Schema::builder();
         let searchable = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer("default").set_index_option(IndexRecordOption::WithFreqs),
+            TextFieldIndexing::default()
+                .set_tokenizer(crate::index::TERMS_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
         );
         let stored = TextOptions::default().set_stored();
         let fields = Fields {

@@ -266,11 +266,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
     // Write in place, and only what changed: a rebuild after one edit rewrites a few files, and
     // a server (or `aws s3 sync`) never sees the untouched pages change.
     let out = &opts.out_dir;
+    // Into an empty directory: nothing to compare with and nothing stale to look for.
+    let fresh = std::fs::read_dir(out).map_or(true, |mut d| d.next().is_none());
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let done = std::sync::atomic::AtomicUsize::new(0);
     let written = std::sync::atomic::AtomicUsize::new(0);
     let write = |rel: &str, bytes: &[u8]| -> Result<(), BuildError> {
-        if sync_file(out, rel, bytes)? {
+        if sync_file(out, rel, bytes, fresh)? {
             written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(())
@@ -304,7 +306,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
     let strings_rel = search_dir.join(crate::search::STRINGS_FILE);
     write(&strings_rel.to_string_lossy(), crate::search::strings_json(&p).as_bytes())?;
     keep.insert(strings_rel);
-    let removed = remove_stale(out, &keep)?;
+    let removed = if fresh { 0 } else { remove_stale(out, &keep)? };
     Ok(BuildReport {
         articles: site.published.len(),
         pages: total,
@@ -315,10 +317,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
 }
 
 /// Writes `bytes` to `root/rel` unless the file already holds exactly them. Returns whether it
-/// wrote.
-fn sync_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<bool, BuildError> {
+/// wrote. `fresh`: the output directory was empty when the build began.
+fn sync_file(root: &Path, rel: &str, bytes: &[u8], fresh: bool) -> Result<bool, BuildError> {
     let path = root.join(rel);
-    if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+    if !fresh && std::fs::read(&path).is_ok_and(|old| old == bytes) {
         return Ok(false);
     }
     if let Some(parent) = path.parent() {

@@ -46,7 +46,7 @@ pub fn articles(p: &Prepared, published: &[usize]) -> Vec<Article> {
     let category_titles: HashMap<(&str, &str), &str> =
         c.categories.iter().map(|cat| ((cat.lang.as_str(), cat.slug.as_str()), cat.title.as_str())).collect();
     published
-        .iter()
+        .par_iter()
         .map(|&i| {
             let a = &c.articles[i];
             let r = &p.rendered[i];
@@ -80,8 +80,16 @@ pub fn articles(p: &Prepared, published: &[usize]) -> Vec<Article> {
         .collect()
 }
 
+/// `s` with one space between words and none around.
 fn normalize_space(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// The index for `published`: the one in `out/search/` when it was made from the same articles,
@@ -104,14 +112,12 @@ pub fn prepare_index(p: &Prepared, published: &[usize], out: &Path) -> Result<Si
 /// index: articles whose text matches this one's title, tags and description, in the same
 /// language, the same category breaking ties.
 pub fn related(si: &SiteIndex) -> Result<HashMap<usize, Vec<usize>>, BuildError> {
-    si.articles
-        .par_iter()
+    let related = si.index.related(&si.articles, RELATED)?;
+    Ok(related
+        .into_iter()
         .enumerate()
-        .map(|(n, a)| {
-            let found = si.index.related(n, a, RELATED)?;
-            Ok((si.numbers[n], found.into_iter().map(|m| si.numbers[m]).collect()))
-        })
-        .collect()
+        .map(|(n, found)| (si.numbers[n], found.into_iter().map(|m| si.numbers[m]).collect()))
+        .collect())
 }
 
 /// `strings.json`: per language, the `search_*` texts and the labels the result pages use, and

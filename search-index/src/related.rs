@@ -1,0 +1,378 @@
+//! Related articles, for every article of a site at once.
+//!
+//! An article's related articles are the others, in its language, that best match its title,
+//! tags, description and most telling body words: the same scores a query for those words
+//! would give (BM25 per field, field weights as in search), the same category breaking ties
+//! and filling up.
+//!
+//! Asking the index that question once per article costs a large site seconds: every query
+//! walks the posting lists of tens of terms. Here the lists of the terms any article needs are
+//! read once, with every document's score, and each article adds up the lists of its terms
+//! in a plain array. Words are analyzed with a [`MemoAnalyzer`] per thread.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use tantivy::query::{EnableScoring, Query, Scorer as _, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocSet, Score, TERMINATED, Term};
+
+use crate::analysis::{FxBuildHasher, MemoAnalyzer};
+use crate::index::{Article, SearchError, SearchIndex};
+use crate::schema::WEIGHTS;
+
+/// Body words a related-articles query uses.
+const BODY_TERMS: usize = 6;
+/// Weights of an article's words in its related-articles query, by where they are.
+const TITLE: Score = 2.0;
+const TAG: Score = 1.5;
+const DESCRIPTION: Score = 1.0;
+const BODY: Score = 0.5;
+/// Bonus of an article in the same category.
+const SAME_CATEGORY: Score = 0.25;
+
+/// One posting of a term in a field: the document (numbered across segments) and its score.
+type Posting = (u32, Score);
+
+impl SearchIndex {
+    /// The related articles of every article (`articles` as given to the build; article
+    /// numbers are positions in it), at most `limit` each, best first.
+    pub fn related(&self, articles: &[Article], limit: usize) -> Result<Vec<Vec<usize>>, SearchError> {
+        let documents = self.searcher.num_docs().max(1);
+        // Words in more than one in twenty articles say little, and their long lists would
+        // make a large site's build slow.
+        let common = (documents / 20).max(3);
+        // 1. Every article's words and their weights.
+        let queries: Vec<Vec<(Arc<str>, Score)>> = articles
+            .par_iter()
+            .with_min_len(64)
+            .map_init(Scratch::default, |scratch, a| {
+                if !self.analyzers.contains_key(&a.lang) {
+                    return Vec::new();
+                }
+                self.related_query(a, scratch, documents, common)
+            })
+            .collect();
+
+        // 2. The scored lists of every term any article asks for, per field.
+        let mut ids: HashMap<&str, usize, FxBuildHasher> = HashMap::default();
+        let mut terms: Vec<&str> = Vec::new();
+        // Per article, its terms' numbers and weights.
+        let queries: Vec<Vec<(usize, Score)>> = queries
+            .iter()
+            .map(|q| {
+                q.iter()
+                    .map(|(t, w)| {
+                        let id = *ids.entry(t).or_insert_with(|| {
+                            terms.push(t);
+                            terms.len() - 1
+                        });
+                        (id, *w)
+                    })
+                    .collect()
+            })
+            .collect();
+        let bases: Vec<u32> = self
+            .searcher
+            .segment_readers()
+            .iter()
+            .scan(0u32, |base, s| {
+                let b = *base;
+                *base += s.max_doc();
+                Some(b)
+            })
+            .collect();
+        let lists: Vec<Vec<(Score, Vec<Posting>)>> = terms
+            .par_iter()
+            .map(|term| -> Result<_, SearchError> {
+                let mask = self.vocab.get(term.as_bytes()).map_or(0, |v| v >> 32);
+                let mut per_field = Vec::new();
+                for (sf, w) in WEIGHTS {
+                    if mask & sf.bit() == 0 {
+                        continue;
+                    }
+                    let query = TermQuery::new(
+                        Term::from_field_text(self.fields.field(sf), term),
+                        IndexRecordOption::WithFreqs,
+                    );
+                    let weight = query.weight(EnableScoring::enabled_from_searcher(&self.searcher))?;
+                    let mut postings = Vec::new();
+                    for (reader, base) in self.searcher.segment_readers().iter().zip(&bases) {
+                        let mut scorer = weight.scorer(reader, 1.0)?;
+                        let mut doc = scorer.doc();
+                        while doc != TERMINATED {
+                            postings.push((base + doc, scorer.score()));
+                            doc = scorer.advance();
+                        }
+                    }
+                    per_field.push((w, postings));
+                }
+                Ok(per_field)
+            })
+            .collect::<Result<_, _>>()?;
+
+        // 3. Each article's scores, its language's best, then the category.
+        let doc_article = self.doc_articles()?;
+        let mut by_category: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (id, url) in self.article_urls.iter().enumerate() {
+            by_category.entry(category_prefix(url)).or_default().push(id);
+        }
+        let related = queries
+            .par_iter()
+            .enumerate()
+            .with_min_len(64)
+            .map_init(
+                || (vec![0.0 as Score; doc_article.len()], Vec::<u32>::new(), Vec::<(Score, u32)>::new()),
+                |(scores, touched, top), (index, query)| {
+                    if !self.analyzers.contains_key(&articles[index].lang) {
+                        return Vec::new();
+                    }
+                    for &(term, weight) in query {
+                        for (w, postings) in &lists[term] {
+                            let boost = w * weight;
+                            for &(doc, score) in postings {
+                                let s = &mut scores[doc as usize];
+                                if *s == 0.0 {
+                                    touched.push(doc);
+                                }
+                                *s += boost * score;
+                            }
+                        }
+                    }
+                    // The best, as a query for the words would rank them.
+                    top.clear();
+                    for &d in touched.iter() {
+                        top.push((scores[d as usize], d));
+                        scores[d as usize] = 0.0;
+                    }
+                    touched.clear();
+                    let k = (limit * 3 + 1).min(top.len());
+                    let order = |a: &(Score, u32), b: &(Score, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+                    if k < top.len() {
+                        top.select_nth_unstable_by(k, order);
+                        top.truncate(k);
+                    }
+                    top.sort_unstable_by(order);
+                    self.pick(index, &articles[index], top, &doc_article, &by_category, limit)
+                },
+            )
+            .collect();
+        Ok(related)
+    }
+
+    /// The words of an article's related-articles query, in order, with their weights: its
+    /// title, tags and description, and its body's rarest words that other articles share.
+    fn related_query(&self, a: &Article, scratch: &mut Scratch, documents: u64, common: u64) -> Vec<(Arc<str>, Score)> {
+        let Scratch { analyzers, frequencies, seen, body } = scratch;
+        let an = analyzers.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
+        // The largest document frequency of a term in a field (0: not in the index).
+        let mut df = |term: &Arc<str>| -> u64 {
+            if let Some(&n) = frequencies.get(&**term) {
+                return n;
+            }
+            let n = self.vocab.get(term.as_bytes()).map_or(0, |v| v & 0xffff_ffff);
+            frequencies.insert(term.clone(), n);
+            n
+        };
+        let mut weights: BTreeMap<Arc<str>, Score> = BTreeMap::new();
+        let mut add = |an: &mut MemoAnalyzer, text: &str, w: Score| {
+            an.for_each(text, |t| {
+                let e = weights.entry(t.shared.clone()).or_default();
+                *e = e.max(w);
+            });
+        };
+        add(an, &a.title, TITLE);
+        for t in &a.tags {
+            add(an, t, TAG);
+        }
+        add(an, a.description.as_deref().unwrap_or(""), DESCRIPTION);
+        seen.clear();
+        body.clear();
+        for s in &a.sections {
+            an.for_each(&s.text, |t| {
+                if seen.contains(t.term) || weights.contains_key(t.term) {
+                    return;
+                }
+                seen.insert(t.shared.clone());
+                let n = df(t.shared);
+                if n >= 2 && n * 20 <= documents {
+                    body.push((n, t.shared.clone()));
+                }
+            });
+        }
+        // The rarest, and of equally rare ones the first in alphabetical order.
+        if body.len() > BODY_TERMS {
+            body.select_nth_unstable_by_key(BODY_TERMS - 1, |b| b.0);
+            let last = body[BODY_TERMS - 1].0;
+            let mut ties: Vec<Arc<str>> = Vec::new();
+            body.retain(|(n, t)| match n.cmp(&last) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Equal => {
+                    ties.push(t.clone());
+                    false
+                }
+                std::cmp::Ordering::Greater => false,
+            });
+            ties.sort_unstable();
+            let room = BODY_TERMS - body.len();
+            body.extend(ties.into_iter().take(room).map(|t| (last, t)));
+        }
+        for (_, term) in body.drain(..) {
+            weights.insert(term, BODY);
+        }
+        weights.into_iter().filter(|(t, _)| (1..=common).contains(&df(t))).collect()
+    }
+
+    /// From the best documents of an article's query: the other articles in its language, the
+    /// same category counting a little more; too few, and the first others of its category
+    /// fill up.
+    fn pick(
+        &self,
+        index: usize,
+        article: &Article,
+        top: &[(Score, u32)],
+        doc_article: &[u32],
+        by_category: &HashMap<&str, Vec<usize>>,
+        limit: usize,
+    ) -> Vec<usize> {
+        let prefix = format!("/{}/", article.lang);
+        let category = format!("/{}/{}/", article.lang, article.category);
+        let mut found: Vec<(Score, usize)> = Vec::new();
+        for &(score, doc) in top {
+            let id = doc_article.get(doc as usize).map_or(usize::MAX, |&a| a as usize);
+            let url = self.article_url(id).unwrap_or_default();
+            if id != index && url.starts_with(&prefix) && !found.iter().any(|f| f.1 == id) {
+                found.push((score + if url.starts_with(&category) { SAME_CATEGORY } else { 0.0 }, id));
+            }
+        }
+        found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        found.truncate(limit);
+        for &id in by_category.get(category.as_str()).into_iter().flatten() {
+            if found.len() >= limit {
+                break;
+            }
+            if id != index && !found.iter().any(|f| f.1 == id) {
+                found.push((0.0, id));
+            }
+        }
+        found.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// The article number of every document, numbered across segments.
+    fn doc_articles(&self) -> Result<Vec<u32>, SearchError> {
+        let mut out = Vec::new();
+        for reader in self.searcher.segment_readers() {
+            let col = reader.fast_fields().u64("article")?;
+            for doc in 0..reader.max_doc() {
+                out.push(col.first(doc).map_or(u32::MAX, |a| u32::try_from(a).unwrap_or(u32::MAX)));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What a thread keeps between articles: its analyzers (and the words they have seen), the
+/// document frequencies it has looked up, and room for an article's distinct words.
+#[derive(Debug, Default)]
+struct Scratch {
+    analyzers: HashMap<String, MemoAnalyzer>,
+    frequencies: HashMap<Arc<str>, u64, FxBuildHasher>,
+    seen: HashSet<Arc<str>, FxBuildHasher>,
+    body: Vec<(u64, Arc<str>)>,
+}
+
+/// `/<lang>/<category>/` of an article's address.
+fn category_prefix(url: &str) -> &str {
+    match url.match_indices('/').nth(2) {
+        Some((at, _)) => &url[..=at],
+        None => url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::TopDocs;
+    use tantivy::query::{BooleanQuery, BoostQuery, Occur};
+
+    /// The straightforward way, one query per article through tantivy (block-max WAND), as
+    /// related articles were found before: the bulk computation must find the same.
+    fn one_query_each(index: &SearchIndex, articles: &[Article], limit: usize) -> Vec<Vec<usize>> {
+        let documents = index.searcher.num_docs().max(1);
+        let common = (documents / 20).max(3);
+        let doc_article = index.doc_articles().expect("articles");
+        let mut by_category: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (id, url) in index.article_urls.iter().enumerate() {
+            by_category.entry(category_prefix(url)).or_default().push(id);
+        }
+        let mut scratch = Scratch::default();
+        articles
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                for (term, weight) in index.related_query(a, &mut scratch, documents, common) {
+                    let mask = index.vocab.get(term.as_bytes()).map_or(0, |v| v >> 32);
+                    for (sf, w) in WEIGHTS {
+                        if mask & sf.bit() != 0 {
+                            let t = TermQuery::new(
+                                Term::from_field_text(index.fields.field(sf), &term),
+                                IndexRecordOption::WithFreqs,
+                            );
+                            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(t), w * weight))));
+                        }
+                    }
+                }
+                let mut top: Vec<(Score, u32)> = Vec::new();
+                if !clauses.is_empty() {
+                    let collector = TopDocs::with_limit(limit * 3 + 1).order_by_score();
+                    for (score, addr) in index.searcher.search(&BooleanQuery::new(clauses), &collector).expect("search")
+                    {
+                        top.push((score, addr.doc_id));
+                    }
+                }
+                index.pick(i, a, &top, &doc_article, &by_category, limit)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn related_articles_are_what_one_query_per_article_finds() {
+        let content = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+        let (prepared, diags) = site_builder::prepare(&content, site_builder::Dates::Mtime);
+        assert!(diags.is_empty(), "{diags}");
+        let prepared = prepared.expect("content");
+        let published: Vec<usize> =
+            (0..prepared.content.articles.len()).filter(|&i| !prepared.content.articles[i].meta.draft).collect();
+        // (The site builder's articles are of its own copy of this crate.)
+        let articles: Vec<Article> = site_builder::search::articles(&prepared, &published)
+            .into_iter()
+            .map(|a| Article {
+                lang: a.lang,
+                category: a.category,
+                category_title: a.category_title,
+                url: a.url,
+                title: a.title,
+                description: a.description,
+                tags: a.tags,
+                sections: a
+                    .sections
+                    .into_iter()
+                    .map(|s| crate::Section { anchor: s.anchor, heading: s.heading, text: s.text })
+                    .collect(),
+            })
+            .collect();
+        let index = crate::build(&articles).expect("index").index;
+        let related = index.related(&articles, 4).expect("related");
+        assert_eq!(related.len(), articles.len());
+        assert!(related.iter().all(|r| r.len() == 4));
+        assert_eq!(related, one_query_each(&index, &articles, 4));
+    }
+
+    #[test]
+    fn category_prefixes() {
+        assert_eq!(category_prefix("/nl/tickets/bijlagen/"), "/nl/tickets/");
+        assert_eq!(category_prefix("/nl/"), "/nl/");
+    }
+}
