@@ -47,12 +47,14 @@ fn main() {
     // Fresh builds (render + index + related) into empty directories.
     let runs = 3;
     let mut fresh = Vec::new();
+    let mut fresh_cpu = Vec::new();
     let mut pages = 0;
     for run in 0..runs {
         let out = tmp.path().join(format!("dist-{run}"));
-        let start = Instant::now();
+        let (start, cpu) = (Instant::now(), cpu_time());
         let report = site_builder::build(&options(&content, &out)).unwrap_or_else(|e| panic!("{e}"));
         fresh.push(start.elapsed());
+        fresh_cpu.push(cpu_time().saturating_sub(cpu));
         pages = report.pages;
     }
     let dist = match &keep {
@@ -86,7 +88,13 @@ fn main() {
     }
     let built = built.expect("built");
     let stats = built.stats;
-    let si = site_builder::search::SiteIndex { index: built.index, packed: None, numbers: published, articles };
+    let si = site_builder::search::SiteIndex {
+        index: built.index,
+        packed: None,
+        numbers: published,
+        articles,
+        terms: Some(built.terms),
+    };
     let start = Instant::now();
     let related = site_builder::search::related(&si).expect("related");
     let related_time = start.elapsed();
@@ -100,7 +108,12 @@ fn main() {
     let open_time = start.elapsed();
 
     println!("search benchmark: {n} synthetic + the real articles ({} indexed, {pages} pages)", index.articles());
-    println!("  fresh build, render + index      {:>9}   (median of {runs})", ms(median(&mut fresh)));
+    println!(
+        "  fresh build, render + index      {:>9}   (median of {runs}; {} of CPU time on {} cores)",
+        ms(median(&mut fresh)),
+        ms(median(&mut fresh_cpu)),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     println!(
         "    of which the index              {:>9}   (analyze {}, index {}, open {}; {} documents)",
         ms(median(&mut index_times)),
@@ -207,6 +220,17 @@ fn options(content: &Path, out: &Path) -> site_builder::BuildOptions {
     let mut opts = site_builder::BuildOptions::new(content, out);
     opts.dates = site_builder::Dates::Mtime;
     opts
+}
+
+/// User + system CPU time of this process so far (all threads), from `/proc` (Linux; zero
+/// elsewhere): on a shared machine it varies less than the time on the clock.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name in parentheses: state is field 3, utime 14 and stime 15.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // Linux reports these in USER_HZ, 100 per second.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 fn median(v: &mut [Duration]) -> Duration {

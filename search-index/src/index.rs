@@ -4,7 +4,7 @@
 //! input, article count) and the files of a tantivy index. It is always opened into a
 //! [`RamDirectory`]: on AWS Lambda the function's files are read-only, and a FAQ index is small.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,6 +17,7 @@ use tantivy::tokenizer::{TextAnalyzer, Token};
 use tantivy::{Directory, Index, IndexSettings, ReloadPolicy, Searcher};
 
 use crate::analysis::{MemoAnalyzer, analyzer};
+use crate::related::{ArticleTerms, Part};
 use crate::schema::{Fields, WEIGHTS};
 
 /// File name of the packed index inside the search directory.
@@ -170,6 +171,9 @@ pub struct Built {
     /// The contents of `index.bin`.
     pub packed: Vec<u8>,
     pub stats: BuildStats,
+    /// Per article, what related articles need of it (for [`SearchIndex::related`], which
+    /// otherwise analyzes the articles again).
+    pub terms: Vec<ArticleTerms>,
 }
 
 /// Builds the index of `articles` in memory. Article numbers are positions in `articles`.
@@ -177,25 +181,28 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
     let mut stats = BuildStats::default();
     let start = Instant::now();
     let (schema, fields) = Fields::schema();
-    let (docs, words) = articles
+    let (docs, terms, words) = articles
         .par_iter()
         .enumerate()
         .with_min_len(64)
         .fold(
-            || (Vec::new(), Words::default(), HashMap::<String, MemoAnalyzer>::new()),
-            |(mut docs, mut words, mut cache), (i, a)| {
+            || (Vec::new(), Vec::new(), Words::default(), HashMap::<String, MemoAnalyzer>::new()),
+            |(mut docs, mut terms, mut words, mut cache), (i, a)| {
                 let an = cache.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
-                docs.extend(documents(&fields, i as u64, a, an, &mut words));
-                (docs, words, cache)
+                let (doc, t) = document(&fields, i as u64, a, an, &mut words);
+                docs.push(doc);
+                terms.push(t);
+                (docs, terms, words, cache)
             },
         )
-        .map(|(docs, words, _)| (docs, words))
+        .map(|(docs, terms, words, _)| (docs, terms, words))
         .reduce(
-            || (Vec::new(), Words::default()),
-            |(mut docs, mut words), (more, other)| {
+            || (Vec::new(), Vec::new(), Words::default()),
+            |(mut docs, mut terms, mut words), (more, more_terms, other)| {
                 docs.extend(more);
+                terms.extend(more_terms);
                 words.merge(other);
-                (docs, words)
+                (docs, terms, words)
             },
         );
     stats.documents = docs.len();
@@ -229,7 +236,7 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
     let start = Instant::now();
     let index = SearchIndex::open(files, fingerprint, urls, words)?;
     stats.open = start.elapsed();
-    Ok(Built { index, packed, stats })
+    Ok(Built { index, packed, stats, terms })
 }
 
 /// Words as they occur in the articles (folded, not stemmed) -> the terms they were indexed as:
@@ -359,16 +366,26 @@ impl tantivy::tokenizer::TokenStream for TermsStream<'_> {
 pub(crate) const UNIT_SEP: char = '\u{1f}';
 pub(crate) const RECORD_SEP: char = '\u{1e}';
 
-/// The tantivy document of one article. Records which word became which term in `words` (each
-/// word once per analyzer: the analyzer remembers the words it has seen).
-fn documents(f: &Fields, id: u64, a: &Article, an: &mut MemoAnalyzer, words: &mut Words) -> Vec<TantivyDocument> {
+/// The tantivy document of one article, and what related articles need of it. Records which
+/// word became which term in `words` (each word once per analyzer: the analyzer remembers the
+/// words it has seen).
+fn document(
+    f: &Fields,
+    id: u64,
+    a: &Article,
+    an: &mut MemoAnalyzer,
+    words: &mut Words,
+) -> (TantivyDocument, ArticleTerms) {
+    let mut related = ArticleTerms::default();
+    let mut distinct = HashSet::default();
     // The terms, as the `terms` tokenizer reads them back.
-    let mut pretok = |text: &str| {
+    let mut pretok = |text: &str, part: Part| {
         let mut terms = String::with_capacity(text.len());
         an.for_each(text, |t| {
             if t.new {
                 words.add(t.word, t.term);
             }
+            related.add(part, t.shared, &mut distinct);
             terms.push_str(t.term);
             terms.push(TERM_SEP);
         });
@@ -390,11 +407,11 @@ fn documents(f: &Fields, id: u64, a: &Article, an: &mut MemoAnalyzer, words: &mu
         }
     }
     let mut d = TantivyDocument::default();
-    d.add_text(f.title, pretok(&a.title));
-    d.add_text(f.description, pretok(description));
-    d.add_text(f.tags, pretok(&a.tags.join("\n")));
-    d.add_text(f.headings, pretok(&headings.join("\n")));
-    d.add_text(f.body, pretok(&body));
+    d.add_text(f.title, pretok(&a.title, Part::Title));
+    d.add_text(f.description, pretok(description, Part::Description));
+    d.add_text(f.tags, pretok(&a.tags.join("\n"), Part::Tags));
+    d.add_text(f.headings, pretok(&headings.join("\n"), Part::Other));
+    d.add_text(f.body, pretok(&body, Part::Body));
     d.add_text(f.category, &a.category);
     d.add_text(f.language, &a.lang);
     d.add_text(f.url, &a.url);
@@ -404,7 +421,7 @@ fn documents(f: &Fields, id: u64, a: &Article, an: &mut MemoAnalyzer, words: &mu
     d.add_text(f.summary, description);
     d.add_text(f.category_title, &a.category_title);
     d.add_text(f.sections, &stored);
-    vec![d]
+    (d, related)
 }
 
 /// The files an open reader needs: `meta.json` and every segment file, sorted by name.

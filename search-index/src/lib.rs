@@ -21,3 +21,4 @@ pub mod text;
 pub use cache::{Answer, AnswerCache};
 pub use index::{Article, BuildStats, Built, INDEX_FILE, SearchError, SearchIndex, Section, build, fingerprint};
 pub use query::{Hit, SearchRequest, SearchResults};
+pub use related::ArticleTerms;

@@ -37,8 +37,15 @@ type Posting = (u32, Score);
 
 impl SearchIndex {
     /// The related articles of every article (`articles` as given to the build; article
-    /// numbers are positions in it), at most `limit` each, best first.
-    pub fn related(&self, articles: &[Article], limit: usize) -> Result<Vec<Vec<usize>>, SearchError> {
+    /// numbers are positions in it), at most `limit` each, best first. `terms`: what the build
+    /// gathered of the articles ([`crate::Built::terms`]); without them, the articles are
+    /// analyzed again.
+    pub fn related(
+        &self,
+        articles: &[Article],
+        terms: Option<&[ArticleTerms]>,
+        limit: usize,
+    ) -> Result<Vec<Vec<usize>>, SearchError> {
         let documents = self.searcher.num_docs().max(1);
         // Words in more than one in twenty articles say little, and their long lists would
         // make a large site's build slow.
@@ -46,12 +53,20 @@ impl SearchIndex {
         // 1. Every article's words and their weights.
         let queries: Vec<Vec<(Arc<str>, Score)>> = articles
             .par_iter()
+            .enumerate()
             .with_min_len(64)
-            .map_init(Scratch::default, |scratch, a| {
+            .map_init(Scratch::default, |scratch, (i, a)| {
                 if !self.analyzers.contains_key(&a.lang) {
                     return Vec::new();
                 }
-                self.related_query(a, scratch, documents, common)
+                match terms.and_then(|t| t.get(i)) {
+                    Some(t) => self.related_query(t, scratch, documents, common),
+                    None => {
+                        let an = scratch.analyzers.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
+                        let t = ArticleTerms::gather(a, an);
+                        self.related_query(&t, scratch, documents, common)
+                    }
+                }
             })
             .collect();
 
@@ -163,9 +178,14 @@ impl SearchIndex {
 
     /// The words of an article's related-articles query, in order, with their weights: its
     /// title, tags and description, and its body's rarest words that other articles share.
-    fn related_query(&self, a: &Article, scratch: &mut Scratch, documents: u64, common: u64) -> Vec<(Arc<str>, Score)> {
-        let Scratch { analyzers, frequencies, seen, body } = scratch;
-        let an = analyzers.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
+    fn related_query(
+        &self,
+        terms: &ArticleTerms,
+        scratch: &mut Scratch,
+        documents: u64,
+        common: u64,
+    ) -> Vec<(Arc<str>, Score)> {
+        let Scratch { frequencies, seen, body, .. } = scratch;
         // The largest document frequency of a term in a field (0: not in the index).
         let mut df = |term: &Arc<str>| -> u64 {
             if let Some(&n) = frequencies.get(&**term) {
@@ -176,30 +196,21 @@ impl SearchIndex {
             n
         };
         let mut weights: BTreeMap<Arc<str>, Score> = BTreeMap::new();
-        let mut add = |an: &mut MemoAnalyzer, text: &str, w: Score| {
-            an.for_each(text, |t| {
-                let e = weights.entry(t.shared.clone()).or_default();
-                *e = e.max(w);
-            });
-        };
-        add(an, &a.title, TITLE);
-        for t in &a.tags {
-            add(an, t, TAG);
+        for (t, w) in &terms.weighted {
+            let e = weights.entry(t.clone()).or_default();
+            *e = e.max(*w);
         }
-        add(an, a.description.as_deref().unwrap_or(""), DESCRIPTION);
         seen.clear();
         body.clear();
-        for s in &a.sections {
-            an.for_each(&s.text, |t| {
-                if seen.contains(t.term) || weights.contains_key(t.term) {
-                    return;
-                }
-                seen.insert(t.shared.clone());
-                let n = df(t.shared);
-                if n >= 2 && n * 20 <= documents {
-                    body.push((n, t.shared.clone()));
-                }
-            });
+        for t in &terms.body {
+            if seen.contains(&**t) || weights.contains_key(&**t) {
+                continue;
+            }
+            seen.insert(t.clone());
+            let n = df(t);
+            if n >= 2 && n * 20 <= documents {
+                body.push((n, t.clone()));
+            }
         }
         // The rarest, and of equally rare ones the first in alphabetical order.
         if body.len() > BODY_TERMS {
@@ -272,6 +283,60 @@ impl SearchIndex {
     }
 }
 
+/// What related articles need of an article, gathered while it is analyzed for the index (see
+/// [`crate::Built::terms`]): the terms of its title, tags and description with their weights,
+/// and the terms of its body, each once.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleTerms {
+    weighted: Vec<(Arc<str>, Score)>,
+    body: Vec<Arc<str>>,
+}
+
+/// Which part of an article a text is, for [`ArticleTerms::add`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Title,
+    Tags,
+    Description,
+    Body,
+    Other,
+}
+
+impl ArticleTerms {
+    /// Analyzes the parts of `a` that related articles use.
+    fn gather(a: &Article, an: &mut MemoAnalyzer) -> ArticleTerms {
+        let mut terms = ArticleTerms::default();
+        let mut distinct = HashSet::default();
+        an.for_each(&a.title, |t| terms.add(Part::Title, t.shared, &mut distinct));
+        for tag in &a.tags {
+            an.for_each(tag, |t| terms.add(Part::Tags, t.shared, &mut distinct));
+        }
+        an.for_each(a.description.as_deref().unwrap_or(""), |t| terms.add(Part::Description, t.shared, &mut distinct));
+        for s in &a.sections {
+            an.for_each(&s.text, |t| terms.add(Part::Body, t.shared, &mut distinct));
+        }
+        terms
+    }
+
+    /// Notes a term of `part`. `distinct` holds the body terms noted so far (by address: one
+    /// analyzer gives a term the same address every time).
+    pub(crate) fn add(&mut self, part: Part, term: &Arc<str>, distinct: &mut HashSet<usize, FxBuildHasher>) {
+        let weight = match part {
+            Part::Title => TITLE,
+            Part::Tags => TAG,
+            Part::Description => DESCRIPTION,
+            Part::Body => {
+                if distinct.insert(Arc::as_ptr(term).cast::<u8>() as usize) {
+                    self.body.push(term.clone());
+                }
+                return;
+            }
+            Part::Other => return,
+        };
+        self.weighted.push((term.clone(), weight));
+    }
+}
+
 /// What a thread keeps between articles: its analyzers (and the words they have seen), the
 /// document frequencies it has looked up, and room for an article's distinct words.
 #[derive(Debug, Default)]
@@ -312,7 +377,9 @@ mod tests {
             .enumerate()
             .map(|(i, a)| {
                 let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                for (term, weight) in index.related_query(a, &mut scratch, documents, common) {
+                let an = scratch.analyzers.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
+                let terms = ArticleTerms::gather(a, an);
+                for (term, weight) in index.related_query(&terms, &mut scratch, documents, common) {
                     let mask = index.vocab.get(term.as_bytes()).map_or(0, |v| v >> 32);
                     for (sf, w) in WEIGHTS {
                         if mask & sf.bit() != 0 {
@@ -364,10 +431,13 @@ mod tests {
             })
             .collect();
         let index = crate::build(&articles).expect("index").index;
-        let related = index.related(&articles, 4).expect("related");
+        let built = crate::build(&articles).expect("index");
+        let related = index.related(&articles, None, 4).expect("related");
         assert_eq!(related.len(), articles.len());
         assert!(related.iter().all(|r| r.len() == 4));
         assert_eq!(related, one_query_each(&index, &articles, 4));
+        // The same from what the build gathered.
+        assert_eq!(related, built.index.related(&articles, Some(&built.terms), 4).expect("related"));
     }
 
     #[test]

@@ -188,7 +188,7 @@ fn template_env(content_dir: &Path) -> Environment<'static> {
 pub fn readable_escaping(env: &mut Environment<'_>) {
     env.set_formatter(|out, state, value| {
         match (state.auto_escape(), value.as_str()) {
-            (minijinja::AutoEscape::Html, Some(s)) if !value.is_safe() => out.write_str(&escape_html(s))?,
+            (minijinja::AutoEscape::Html, Some(s)) if !value.is_safe() => write_escaped_html(out, s)?,
             _ => minijinja::escape_formatter(out, state, value)?,
         }
         Ok(())
@@ -198,17 +198,27 @@ pub fn readable_escaping(env: &mut Environment<'_>) {
 /// Escapes text for HTML content and quoted attribute values.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    let _ = write_escaped_html(&mut out, s);
     out
+}
+
+/// [`escape_html`] into `out`: the text between the characters to escape is written as is.
+pub fn write_escaped_html(out: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.write_str(&s[from..i])?;
+        out.write_str(entity)?;
+        from = i + 1;
+    }
+    out.write_str(&s[from..])
 }
 
 fn check_templates(content_dir: &Path) -> Diagnostics {
@@ -826,5 +836,20 @@ pub fn format_date(lang: &str, d: NaiveDate) -> String {
     match lang {
         "nl" => format!("{} {} {}", d.day(), NL[m], d.year()),
         _ => format!("{} {} {}", d.day(), EN[m], d.year()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped_and_the_rest_left_alone() {
+        assert_eq!(
+            escape_html(r#"<a href="x">Tom & 'Jerry'</a> / één"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt; / één"
+        );
+        assert_eq!(escape_html(""), "");
+        assert_eq!(escape_html("&"), "&amp;");
     }
 }

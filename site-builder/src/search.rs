@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use rayon::prelude::*;
-use search_index::{Article, SearchIndex, Section};
+use search_index::{Article, ArticleTerms, SearchIndex, Section};
 
 use crate::build::{BuildError, Prepared};
 use crate::links::article_url;
@@ -38,6 +38,8 @@ pub struct SiteIndex {
     /// Search article number -> index in `Content::articles`.
     pub numbers: Vec<usize>,
     pub articles: Vec<Article>,
+    /// What the index build gathered for related articles (`None` when the index was reused).
+    pub terms: Option<Vec<ArticleTerms>>,
 }
 
 /// What the index gets of each published article.
@@ -102,17 +104,23 @@ pub fn prepare_index(p: &Prepared, published: &[usize], out: &Path) -> Result<Si
         && SearchIndex::peek_fingerprint(&bytes) == Some(fingerprint)
         && let Ok(index) = SearchIndex::from_bytes(&bytes)
     {
-        return Ok(SiteIndex { index, packed: None, numbers: published.to_vec(), articles });
+        return Ok(SiteIndex { index, packed: None, numbers: published.to_vec(), articles, terms: None });
     }
     let built = search_index::build(&articles)?;
-    Ok(SiteIndex { index: built.index, packed: Some(built.packed), numbers: published.to_vec(), articles })
+    Ok(SiteIndex {
+        index: built.index,
+        packed: Some(built.packed),
+        numbers: published.to_vec(),
+        articles,
+        terms: Some(built.terms),
+    })
 }
 
 /// Related articles of every published article (by index in `Content::articles`), from the
 /// index: articles whose text matches this one's title, tags and description, in the same
 /// language, the same category breaking ties.
 pub fn related(si: &SiteIndex) -> Result<HashMap<usize, Vec<usize>>, BuildError> {
-    let related = si.index.related(&si.articles, RELATED)?;
+    let related = si.index.related(&si.articles, si.terms.as_deref(), RELATED)?;
     Ok(related
         .into_iter()
         .enumerate()
