@@ -27,6 +27,10 @@ export MOTO_SERVER="$root/.venv/bin/moto_server"
 export CHROMEDRIVER="$(command -v chromedriver)"
 export CARGO_LAMBDA="$root/.venv/bin/cargo-lambda"
 
+# A run from scratch gains nothing from incremental compilation caches, which would add about a
+# gigabyte to target/ (CI machines can be short of disk). Set CARGO_INCREMENTAL=1 to keep them.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
