@@ -62,6 +62,22 @@ async fn login_is_throttled_per_account_and_does_not_enumerate_users() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn login_is_throttled_per_client_address() {
+    let app = spawn_app().await;
+    let a = app.org("Gemeente Aadorp", true).await;
+    app.subscriber("alice@aadorp.example", &a).await;
+    // Guessing across many accounts from one address: each account stays under its own limit
+    // (one failure each), but the address runs out after 30.
+    let c = client();
+    for i in 0..30 {
+        assert_eq!(try_login(&app, &c, &format!("gast{i}@aadorp.example"), "raden raden 1").await, 401, "attempt {i}");
+    }
+    assert_eq!(try_login(&app, &c, "gast30@aadorp.example", "raden raden 1").await, 429);
+    // From that address even a right password now waits (alice's account has no failures).
+    assert_eq!(try_login(&app, &client(), "alice@aadorp.example", "een heel goed wachtwoord").await, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn invitation_and_reset_links_are_single_use_and_expire() {
     let app = spawn_app().await;
     let a = app.org("Gemeente Aadorp", true).await;
