@@ -129,9 +129,37 @@ fn main() {
     let queries = query_mix(&corpus, 2_000);
     query_latency(&index, &queries);
     if let Some(k) = keep {
-        println!("  kept: {}/content and {}/dist; queries in {}/queries.txt", k.display(), k.display(), k.display());
+        println!(
+            "  kept: {}/content and {}/dist; queries in {}/queries.txt and distinct.txt",
+            k.display(),
+            k.display(),
+            k.display()
+        );
         std::fs::write(k.join("queries.txt"), queries.join("\n") + "\n").expect("queries.txt");
+        std::fs::write(k.join("distinct.txt"), distinct_queries(&queries, 200_000).join("\n") + "\n")
+            .expect("distinct.txt");
     }
+}
+
+/// `n` different queries, each one of `queries` followed by the first word of another, so that
+/// a load test sees no answer twice (no cache helps).
+fn distinct_queries(queries: &[String], n: usize) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(n);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    while out.len() < n && seen.len() < queries.len() * queries.len() {
+        // xorshift: the same list every run.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let a = &queries[(x % queries.len() as u64) as usize];
+        let b = &queries[((x >> 32) % queries.len() as u64) as usize];
+        let q = format!("{a} {}", b.split_whitespace().next().unwrap_or(b));
+        if seen.insert(q.clone()) {
+            out.push(q);
+        }
+    }
+    out
 }
 
 /// `--queries DIR`: only the queries, over a site kept with `--keep DIR`.
