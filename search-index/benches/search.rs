@@ -147,7 +147,11 @@ fn distinct_queries(queries: &[String], n: usize) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(n);
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    while out.len() < n && seen.len() < queries.len() * queries.len() {
+    // Enough tries for `n` when there are that many pairs; fewer come back otherwise.
+    for _ in 0..n * 4 {
+        if out.len() == n {
+            break;
+        }
         // xorshift: the same list every run.
         x ^= x << 13;
         x ^= x >> 7;

@@ -430,14 +430,14 @@ mod tests {
                     .collect(),
             })
             .collect();
-        let index = crate::build(&articles).expect("index").index;
         let built = crate::build(&articles).expect("index");
+        let index = &built.index;
         let related = index.related(&articles, None, 4).expect("related");
         assert_eq!(related.len(), articles.len());
         assert!(related.iter().all(|r| r.len() == 4));
-        assert_eq!(related, one_query_each(&index, &articles, 4));
+        assert_eq!(related, one_query_each(index, &articles, 4));
         // The same from what the build gathered.
-        assert_eq!(related, built.index.related(&articles, Some(&built.terms), 4).expect("related"));
+        assert_eq!(related, index.related(&articles, Some(&built.terms), 4).expect("related"));
     }
 
     #[test]
