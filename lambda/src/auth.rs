@@ -115,3 +115,30 @@ impl Throttle {
         store.clear_hits(&account, self.window_start(now)).await
     }
 }
+
+/// A signing key. Its `Debug` shows nothing of it, so it never reaches a log.
+#[derive(Clone)]
+pub struct Secret(std::sync::Arc<Vec<u8>>);
+
+impl Secret {
+    pub fn new(bytes: &[u8]) -> Self {
+        Self(std::sync::Arc::new(bytes.to_vec()))
+    }
+
+    /// A fresh random key of 32 bytes.
+    pub fn random() -> Self {
+        let mut bytes = vec![0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(std::sync::Arc::new(bytes))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}

@@ -48,8 +48,8 @@ pub fn run() -> anyhow::Result<()> {
     })
 }
 
-/// The Lambda's router: the service plus origin verification and mail delivery.
-pub async fn router() -> anyhow::Result<axum::Router> {
+/// The service as the environment configures it, with its mailer.
+async fn service() -> anyhow::Result<(Arc<Service>, Arc<dyn Mailer>)> {
     let config =
         HelpdeskConfig::parse(CONFIG, Path::new("content/helpdesk.toml")).map_err(|d| anyhow::anyhow!("{d}"))?;
     // Lambda's only writable place is /tmp (SQLite there is for trying things out).
@@ -59,11 +59,21 @@ pub async fn router() -> anyhow::Result<axum::Router> {
     let base_url = std::env::var("HELPDESK_BASE_URL").unwrap_or_else(|_| "http://localhost".into());
     let from = std::env::var("HELPDESK_FROM")
         .unwrap_or_else(|_| format!("{} <{}>", config.site.name, config.site.support_email));
-    let mut service = Service::new(config, store.clone(), base_url, from, data_dir.join("attachments"));
+    // On AWS every instance must sign alike, so the key must come from the environment; the
+    // SQLite try-out keeps one in its data directory.
+    let local = std::env::var("HELPDESK_STORE").map_or(true, |s| s == "sqlite");
+    let secret = backends::secret(local.then_some(data_dir.as_path()))?;
+    let mut service = Service::new(config, store, base_url, from, data_dir.join("attachments")).with_secret(&secret);
     if let Some(files) = backends::files().await? {
         service = service.with_files(files);
     }
-    let service = Arc::new(service);
+    Ok((Arc::new(service), mailer))
+}
+
+/// The Lambda's router: the service plus origin verification and mail delivery.
+pub async fn router() -> anyhow::Result<axum::Router> {
+    let (service, mailer) = service().await?;
+    let store = service.store.clone();
     let task_root = PathBuf::from(std::env::var("LAMBDA_TASK_ROOT").unwrap_or_else(|_| ".".into()));
     let site_dir = task_root.join("site");
     // The index ships with the function; read it into memory now, at cold start. Zero-result
@@ -72,24 +82,32 @@ pub async fn router() -> anyhow::Result<axum::Router> {
     search.current().await;
     let router = app(AppState { site_dir, builds: None, service, search })
         .layer(axum::middleware::from_fn_with_state((store, mailer), deliver_mail_after_posts));
-    Ok(match std::env::var("HELPDESK_ORIGIN_SECRET").ok().filter(|s| !s.is_empty()) {
-        Some(secret) => router.layer(axum::middleware::from_fn_with_state(Arc::new(secret), verify_origin)),
-        None => router,
-    })
+    // Fail closed: without the secret nothing can prove it came through CloudFront, so
+    // nothing is served.
+    let secret = std::env::var("HELPDESK_ORIGIN_SECRET").ok().filter(|s| !s.is_empty());
+    if secret.is_none() {
+        tracing::error!("HELPDESK_ORIGIN_SECRET is not set: every request is refused");
+    }
+    Ok(router.layer(axum::middleware::from_fn_with_state(Arc::new(secret), verify_origin)))
 }
 
-/// The scheduled mail function: each invocation (any event; EventBridge sends one every few
-/// minutes) delivers the mail that is due, in rounds, until none is left or time runs short.
+/// The scheduled function: each invocation (any event; EventBridge sends one every few
+/// minutes) closes resolved tickets nobody reacted to, then delivers the mail that is due, in
+/// rounds, until none is left or time runs short.
 async fn mail_retry(started: std::time::Instant) -> anyhow::Result<()> {
     use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 
-    let data_dir = PathBuf::from(std::env::var("HELPDESK_DATA_DIR").unwrap_or_else(|_| "/tmp/helpdesk".into()));
-    let store = backends::store(&data_dir).await?;
-    let mailer = backends::mailer(&data_dir).await?;
+    let (service, mailer) = service().await?;
+    let store = service.store.clone();
     tracing::info!(init_ms = started.elapsed().as_secs_f64() * 1e3, "cold start: mail retry ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let (store, mailer) = (store.clone(), mailer.clone());
+        let (service, store, mailer) = (service.clone(), store.clone(), mailer.clone());
         async move {
+            match service.close_quiet_tickets().await {
+                Ok(0) => {}
+                Ok(closed) => tracing::info!(closed, "closed resolved tickets without a reaction"),
+                Err(e) => tracing::warn!(error = %e, "closing quiet tickets failed"),
+            }
             // Leave a margin before the invocation's deadline; what is left waits for the next one.
             let deadline = event.context.deadline().checked_sub(std::time::Duration::from_secs(10));
             let mut sent = 0;
@@ -123,10 +141,10 @@ async fn deliver_mail_after_posts(
 }
 
 /// Only CloudFront knows the origin secret it adds as `X-Origin-Verify`; a request that comes
-/// straight to the Function URL is refused.
-async fn verify_origin(State(secret): State<Arc<String>>, req: Request, next: Next) -> Response {
+/// straight to the Function URL is refused, and so is every request when no secret is set.
+async fn verify_origin(State(secret): State<Arc<Option<String>>>, req: Request, next: Next) -> Response {
     let given = req.headers().get("x-origin-verify").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if crate::auth::same_secret(given, &secret) {
+    if secret.as_deref().is_some_and(|s| crate::auth::same_secret(given, s)) {
         next.run(req).await
     } else {
         (StatusCode::FORBIDDEN, "forbidden").into_response()

@@ -76,3 +76,28 @@ pub async fn mailer(data_dir: &Path) -> anyhow::Result<Arc<dyn Mailer>> {
         other => anyhow::bail!("HELPDESK_MAILER must be `outbox` or `ses`, not `{other}`"),
     }
 }
+
+/// The signing key: `HELPDESK_SECRET`, or (on one machine, when it is unset) a random key made
+/// once and kept in `<data_dir>/secret`, readable by its owner only. `None` for `data_dir`
+/// (Lambda) makes the variable required: links signed by one instance must work on all.
+pub fn secret(data_dir: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+    if let Some(s) = std::env::var("HELPDESK_SECRET").ok().filter(|s| s.len() >= 16) {
+        return Ok(s.into_bytes());
+    }
+    let Some(dir) = data_dir else { anyhow::bail!("HELPDESK_SECRET must be set (at least 16 characters)") };
+    let file = dir.join("secret");
+    if let Ok(existing) = std::fs::read(&file)
+        && existing.len() >= 32
+    {
+        return Ok(existing);
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let key = crate::auth::random_token(32).into_bytes();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&file).with_context(|| format!("creating {}", file.display()))?;
+    std::io::Write::write_all(&mut f, &key).with_context(|| format!("writing {}", file.display()))?;
+    Ok(key)
+}

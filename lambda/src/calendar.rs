@@ -1,7 +1,8 @@
 //! Working days: Monday to Friday, minus Dutch public holidays (when configured) and the extra
 //! closing days in `helpdesk.toml`.
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono_tz::Europe::Amsterdam;
 use site_builder::config::Holidays;
 
 /// Easter Sunday (Gregorian calendar; the anonymous algorithm).
@@ -46,11 +47,57 @@ pub fn dutch_public_holidays(year: i32) -> Vec<NaiveDate> {
 #[derive(Debug, Clone)]
 pub struct Calendar {
     holidays: Holidays,
+    /// When the working day ends: a question that comes in later counts from the next one.
+    closes: NaiveTime,
 }
 
 impl Calendar {
     pub fn new(holidays: Holidays) -> Self {
-        Self { holidays }
+        Self { holidays, closes: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default() }
+    }
+
+    /// The end of the working day (office hours' closing time).
+    pub fn closing_at(mut self, closes: NaiveTime) -> Self {
+        self.closes = closes;
+        self
+    }
+
+    /// The day by which a question that came in at `filed` should be answered: `n` working days
+    /// after the working day it counts from (in Amsterdam). A question that comes in on a
+    /// weekend, a holiday or after closing time counts from the next working day, so Friday
+    /// evening's question is due a week from Monday, like Monday morning's.
+    pub fn due_date(&self, filed: DateTime<Utc>, n: u32) -> NaiveDate {
+        let local = filed.with_timezone(&Amsterdam);
+        let mut start = local.date_naive();
+        if !self.is_working_day(start) || local.time() >= self.closes {
+            start = self.next_working_day(start);
+        }
+        self.add_working_days(start, n)
+    }
+
+    /// The first working day after `day`.
+    pub fn next_working_day(&self, day: NaiveDate) -> NaiveDate {
+        self.add_working_days(day, 1)
+    }
+
+    /// Working days from `from` to `to` (negative when `to` lies before `from`): how much time
+    /// is left until a due day, or how late it is.
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let (lo, hi, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
+        let mut n = 0;
+        let mut day = lo;
+        while day < hi {
+            day = day + Days::new(1);
+            if self.is_working_day(day) {
+                n += 1;
+            }
+        }
+        sign * n
+    }
+
+    /// Today in Amsterdam.
+    pub fn today(now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&Amsterdam).date_naive()
     }
 
     pub fn is_working_day(&self, day: NaiveDate) -> bool {
@@ -106,6 +153,84 @@ mod tests {
         assert_eq!(c.add_working_days(date(2026, 12, 23), 5), date(2027, 1, 4));
         // Easter 2026: Thursday 2 April -> 3 (Good Friday) and 6 (Easter Monday) April closed.
         assert_eq!(c.add_working_days(date(2026, 4, 2), 1), date(2026, 4, 7));
+    }
+
+    fn at(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Amsterdam.with_ymd_and_hms(y, m, d, hour, minute, 0).single().expect("local time").with_timezone(&Utc)
+    }
+
+    #[test]
+    fn easter_based_holidays_are_skipped() {
+        let c = calendar();
+        let h = dutch_public_holidays(2027);
+        // Easter 2027 is 28 March: Good Friday 26 March, Easter Monday 29 March, Ascension
+        // 6 May, Whit Monday 17 May.
+        for d in [date(2027, 3, 26), date(2027, 3, 29), date(2027, 5, 6), date(2027, 5, 17)] {
+            assert!(h.contains(&d), "{d} is a holiday");
+            assert!(!c.is_working_day(d), "{d} is no working day");
+        }
+        // Thursday 25 March 2027 + 1 -> Tuesday 30 March (Good Friday, weekend, Easter Monday).
+        assert_eq!(c.add_working_days(date(2027, 3, 25), 1), date(2027, 3, 30));
+        // Wednesday 5 May 2027 (Liberation Day) + 2: Ascension Thursday 6 May is skipped,
+        // Friday 7 May is the first, Monday 10 May the second.
+        assert_eq!(c.add_working_days(date(2027, 5, 5), 2), date(2027, 5, 10));
+        // Friday 14 May 2027 + 1 -> Tuesday 18 May (Whit Monday 17 May).
+        assert_eq!(c.add_working_days(date(2027, 5, 14), 1), date(2027, 5, 18));
+    }
+
+    #[test]
+    fn christmas_and_new_year_across_the_year_boundary() {
+        let c = Calendar::new(Holidays { dutch_public: true, extra: vec![] });
+        // Thursday 23 December 2027: 24 (Fri), then 27, 28, 29, 30, 31 December (Christmas and
+        // Boxing Day are a weekend in 2027), 1 January 2028 is a Saturday.
+        assert_eq!(c.add_working_days(date(2027, 12, 23), 5), date(2027, 12, 30));
+        // Wednesday 23 December 2026: 24, 28, 29, 30, 31 December (25/26 closed), New Year's
+        // Day 2027 (Friday) closed.
+        assert_eq!(c.add_working_days(date(2026, 12, 23), 6), date(2027, 1, 4));
+        assert!(!c.is_working_day(date(2027, 1, 1)));
+    }
+
+    #[test]
+    fn kings_day_on_a_sunday_moves_to_the_26th() {
+        // 27 April 2025 was a Sunday: King's Day was Saturday 26 April. In 2031 the 27th is a
+        // Sunday again and the 26th a Saturday; in 2036 the 27th is a Sunday too.
+        for year in [2025, 2031, 2036] {
+            assert_eq!(date(year, 4, 27).weekday(), Weekday::Sun);
+            let h = dutch_public_holidays(year);
+            assert!(h.contains(&date(year, 4, 26)) && !h.contains(&date(year, 4, 27)), "{year}");
+        }
+        // On a weekday it is the 27th and closed: Tuesday 27 April 2027.
+        let c = calendar();
+        assert!(!c.is_working_day(date(2027, 4, 27)));
+        assert_eq!(c.add_working_days(date(2027, 4, 26), 1), date(2027, 4, 28));
+    }
+
+    #[test]
+    fn due_dates_count_from_the_working_day_a_question_arrives() {
+        let c = Calendar::new(Holidays { dutch_public: true, extra: vec![] });
+        // Monday 30 November 2026, 10:00 -> Monday 7 December.
+        assert_eq!(c.due_date(at(2026, 11, 30, 10, 0), 5), date(2026, 12, 7));
+        // Friday 4 December 2026 at 10:00 -> Friday 11 December; at 20:00 (after closing)
+        // it counts from Monday 7 December -> Monday 14 December.
+        assert_eq!(c.due_date(at(2026, 12, 4, 10, 0), 5), date(2026, 12, 11));
+        assert_eq!(c.due_date(at(2026, 12, 4, 20, 0), 5), date(2026, 12, 14));
+        // Saturday counts from Monday too.
+        assert_eq!(c.due_date(at(2026, 12, 5, 11, 0), 5), date(2026, 12, 14));
+        // On a holiday (Easter Monday 6 April 2026) it counts from Tuesday 7 April -> 14 April.
+        assert_eq!(c.due_date(at(2026, 4, 6, 11, 0), 5), date(2026, 4, 14));
+        // Amsterdam time decides, not UTC: 23:30 UTC on Sunday 29 November is already Monday
+        // 00:30 in Amsterdam, before closing -> Monday 7 December.
+        let utc = DateTime::parse_from_rfc3339("2026-11-29T23:30:00Z").expect("time").with_timezone(&Utc);
+        assert_eq!(c.due_date(utc, 5), date(2026, 12, 7));
+    }
+
+    #[test]
+    fn working_days_left_and_late() {
+        let c = calendar();
+        assert_eq!(c.working_days_between(date(2026, 11, 30), date(2026, 12, 7)), 5);
+        assert_eq!(c.working_days_between(date(2026, 12, 7), date(2026, 11, 30)), -5);
+        assert_eq!(c.working_days_between(date(2026, 12, 4), date(2026, 12, 4)), 0);
     }
 
     #[test]

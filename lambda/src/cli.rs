@@ -182,7 +182,10 @@ async fn local_service(
     let texts =
         crate::i18n::Texts::load(content, &config.site.default_language, &config.language_codes().collect::<Vec<_>>())
             .map_err(|e| anyhow::anyhow!("UI strings: {e}"))?;
-    let mut service = Service::new(config, store, base_url, from, data_dir.join("attachments")).with_texts(texts);
+    let secret = backends::secret(Some(data_dir))?;
+    let mut service = Service::new(config, store, base_url, from, data_dir.join("attachments"))
+        .with_texts(texts)
+        .with_secret(&secret);
     if let Some(files) = backends::files().await? {
         service = service.with_files(files);
     }
@@ -304,6 +307,7 @@ fn serve(content: &Path, addr: SocketAddr, data_dir: &Path) -> anyhow::Result<Ex
             service.kick.clone(),
             std::time::Duration::from_secs(5),
         );
+        spawn_scheduled_jobs(service.clone());
         eprintln!("serving on http://{local}");
         let search = crate::search::SearchHandle::new(
             site_dir.join("search"),
@@ -317,6 +321,21 @@ fn serve(content: &Path, addr: SocketAddr, data_dir: &Path) -> anyhow::Result<Ex
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What runs on a schedule: closing resolved tickets nobody reacted to (every ten minutes).
+fn spawn_scheduled_jobs(service: Arc<Service>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match service.close_quiet_tickets().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(closed = n, "closed resolved tickets without a reaction"),
+                Err(e) => tracing::warn!(error = %e, "closing quiet tickets failed"),
+            }
+        }
+    });
 }
 
 async fn shutdown() {

@@ -20,10 +20,12 @@ pub mod aws_lambda;
 pub mod backends;
 pub mod calendar;
 pub mod cli;
+pub mod clock;
 pub mod files;
 pub mod i18n;
 pub mod mail;
 pub mod model;
+pub mod render;
 pub mod search;
 pub mod service;
 pub mod store;
@@ -61,6 +63,9 @@ pub fn app(state: AppState) -> Router {
     }
     let mut router = Router::new().route("/healthz", get(|| async { "ok" })).merge(
         web::routes()
+            .layer(axum::middleware::from_fn_with_state(state.service.clone(), web::error::error_pages))
+            // The agent's ticket page suggests FAQs from the search index.
+            .layer(axum::Extension(state.search.clone()))
             .with_state(state.service.clone())
             .layer(axum::middleware::from_fn_with_state(state.service.texts.clone(), i18n::middleware)),
     );

@@ -115,6 +115,38 @@ pub struct Ticket {
     /// The language the ticket was filed in; its e-mails are written in it.
     #[serde(default = "default_lang")]
     pub lang: String,
+    /// Counts the ticket's changes: a change is written only on top of the version it was
+    /// made from, so two agents acting at once never overwrite each other.
+    #[serde(default)]
+    pub version: u64,
+    /// How the question came in.
+    #[serde(default)]
+    pub channel: Channel,
+    /// When the helpdesk first answered (for the time-to-first-answer figures).
+    #[serde(default)]
+    pub first_answer: Option<DateTime<Utc>>,
+    /// When the ticket last became resolved; it closes by itself some days later.
+    #[serde(default)]
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The ticket this one follows up (a question about a closed ticket).
+    #[serde(default)]
+    pub follows: Option<String>,
+}
+
+impl Ticket {
+    /// Waiting for the helpdesk: in the agents' queue.
+    pub fn in_queue(&self) -> bool {
+        matches!(self.state, TicketState::Open | TicketState::InProgress)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    #[default]
+    Web,
+    Email,
+    Phone,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +180,70 @@ pub struct Message {
     pub body: String,
     pub attachments: Vec<Attachment>,
     pub created: DateTime<Utc>,
+    /// For `MessageKind::Event`: what happened (older events only have `body`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<TicketEvent>,
+}
+
+/// Something that happened to a ticket, recorded in its history with who and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TicketEvent {
+    /// Assigned to an agent (config id), or unassigned.
+    Assigned { agent: Option<String> },
+    /// The state set by hand.
+    State { from: TicketState, to: TicketState },
+    /// Handed to the next support level; the question itself stays as it was.
+    Escalated { from: String, to: String },
+    /// A subscriber's reaction made a resolved ticket open again.
+    Reopened,
+    /// Closed by the subscriber or an agent.
+    Closed,
+    /// Closed by the service after days without a reaction.
+    AutoClosed,
+    /// Logged by an agent from a phone call.
+    PhoneCall,
+}
+
+/// A subscriber's rating of one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    Satisfied,
+    Neutral,
+    Dissatisfied,
+}
+
+impl Rating {
+    pub const ALL: [Rating; 3] = [Rating::Satisfied, Rating::Neutral, Rating::Dissatisfied];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rating::Satisfied => "satisfied",
+            Rating::Neutral => "neutral",
+            Rating::Dissatisfied => "dissatisfied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// The rating of one answer (at most one per answer; it can be changed while its link is valid).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// The answer (message id) this rates.
+    pub answer_id: String,
+    pub ticket: String,
+    /// Who answered: the agent's user id and name.
+    pub agent_id: Option<String>,
+    pub agent_name: String,
+    pub sector: String,
+    pub rating: Rating,
+    pub comment: String,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,6 +312,50 @@ pub struct TicketQuery {
     pub state: Option<TicketState>,
     pub cursor: Option<String>,
     pub limit: usize,
+}
+
+/// The agents' queue: tickets waiting for the helpdesk, earliest due first, narrowed by filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueQuery {
+    /// `Open` or `InProgress` (default: both); `Resolved` lists resolved tickets, oldest first.
+    pub state: Option<TicketState>,
+    pub level: Option<String>,
+    /// An agent id; `Some("")` means unassigned.
+    pub assignee: Option<String>,
+    pub preferred_agent: Option<String>,
+    pub sector: Option<String>,
+    pub subtopic: Option<String>,
+    pub org_id: Option<String>,
+    /// Lowercase words that must all occur in the subject.
+    pub text: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: usize,
+}
+
+impl QueueQuery {
+    /// Whether `t` passes every filter but the state and the cursor.
+    pub fn matches(&self, t: &Ticket) -> bool {
+        let eq = |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| have.unwrap_or("") == w);
+        eq(&self.level, Some(&t.level))
+            && eq(&self.assignee, t.assignee.as_deref())
+            && eq(&self.preferred_agent, t.preferred_agent.as_deref())
+            && eq(&self.sector, Some(&t.sector))
+            && eq(&self.subtopic, Some(&t.subtopic))
+            && eq(&self.org_id, Some(&t.org_id))
+            && self.text.as_deref().is_none_or(|words| {
+                let subject = t.subject.to_lowercase();
+                words.split_whitespace().all(|w| subject.contains(w))
+            })
+    }
+}
+
+/// How many tickets are in each state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StateCounts {
+    pub open: u64,
+    pub in_progress: u64,
+    pub resolved: u64,
+    pub closed: u64,
 }
 
 /// How sequence numbers become incident numbers: a pattern with `{seq}` (optionally padded,

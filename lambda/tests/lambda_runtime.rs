@@ -95,6 +95,7 @@ impl Function {
             .env("HELPDESK_FROM", "Klaver Helpdesk <helpdesk@klaver.example>")
             .env("HELPDESK_BASE_URL", "https://helpdesk.klaver.example")
             .env("HELPDESK_ORIGIN_SECRET", "from-cloudfront")
+            .env("HELPDESK_SECRET", "a-test-signing-key-of-some-length")
             .env("AWS_ENDPOINT_URL", moto::endpoint())
             .env("AWS_REGION", "eu-west-1")
             .env("AWS_ACCESS_KEY_ID", "testing")

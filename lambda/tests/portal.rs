@@ -112,7 +112,8 @@ async fn replies_reopen_and_the_subscriber_can_close() {
     // Mark resolved as the helpdesk would; a reply reopens it.
     let mut t = app.store().ticket(number).await.expect("get").expect("ticket");
     t.state = helpdesk::model::TicketState::Resolved;
-    app.store().update_ticket(&t, None, &[]).await.expect("update");
+    t.version += 1;
+    app.store().update_ticket(helpdesk::model::TicketState::Open, &t, None, &[]).await.expect("update");
     let page = alice.get(app.url(&location)).send().await.expect("get").text().await.expect("text");
     let csrf = field(&page, "csrf_token").expect("csrf");
     let form =

@@ -150,3 +150,32 @@ async fn script_typed_into_fields_comes_back_escaped() {
     let cookie = page.headers()["set-cookie"].to_str().expect("cookie").to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
 }
+
+/// Finding 1 (open redirect after login): `next` with a tab after the first slash (which
+/// browsers strip, making `//evil.example`) or a backslash goes to the portal instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn open_redirect_after_login_is_closed() {
+    let app = spawn_app().await;
+    let a = app.org("Gemeente Aadorp", true).await;
+    app.subscriber("alice@aadorp.example", &a).await;
+    for next in ["/\t/evil.example", "/\\evil.example", "//evil.example", "/\n/evil.example"] {
+        let c = client();
+        let url = format!("{}?next={}", app.url("/login"), helpdesk::render::urlencode(next));
+        let page = c.get(url).send().await.expect("get").text().await.expect("text");
+        assert_eq!(field(&page, "next").as_deref(), Some("/portal"), "{next:?} on the page");
+        let csrf = field(&page, "csrf_token").expect("csrf");
+        let resp = c
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("email", "alice@aadorp.example"),
+                ("password", "een heel goed wachtwoord"),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 303);
+        assert_eq!(resp.headers()["location"], "/portal", "{next:?} after login");
+    }
+}

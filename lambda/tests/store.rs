@@ -46,6 +46,9 @@ conformance!(
     outbox_retries_and_delivery,
     rate_limit_windows,
     thousand_concurrent_tickets_get_consecutive_numbers,
+    queue_orders_by_due_day_filters_and_pages,
+    concurrent_updates_of_one_version_one_wins,
+    evaluations_are_one_per_answer,
 );
 
 type S = Arc<dyn Store>;
@@ -108,6 +111,11 @@ fn new_ticket(requester: &User, key: &str, subject: &str) -> NewTicket {
             updated: now,
             due: now.date_naive() + Duration::days(7),
             lang: "nl".into(),
+            version: 0,
+            channel: Channel::Web,
+            first_answer: None,
+            resolved_at: None,
+            follows: None,
         },
         first: Message {
             id: helpdesk::auth::random_token(9),
@@ -118,6 +126,7 @@ fn new_ticket(requester: &User, key: &str, subject: &str) -> NewTicket {
             body: format!("Vraag: {subject}"),
             attachments: vec![],
             created: now,
+            event: None,
         },
         idempotency_key: key.into(),
     }
@@ -262,7 +271,8 @@ async fn ticket_lists_page_and_filter(store: S) {
     for number in ["#5", "#1"] {
         let mut t = store.ticket(number).await.expect("get").expect("ticket");
         t.state = TicketState::Closed;
-        store.update_ticket(&t, None, &[]).await.expect("update");
+        t.version += 1;
+        store.update_ticket(TicketState::Open, &t, None, &[]).await.expect("update");
     }
     let closed = store.tickets_for_org("wolde", &all(Some(TicketState::Closed))).await.expect("closed");
     assert_eq!(numbers(&closed), ["#5", "#1"]);
@@ -281,6 +291,7 @@ async fn updates_change_state_and_queue_mail(store: S) {
     let anna = user("anna@wolde.example", "wolde");
     let (mut t, _) = store.create_ticket(new_ticket(&anna, "k", "Vraag"), &numbering(), ack()).await.expect("create");
     t.state = TicketState::Resolved;
+    t.version = 1;
     t.assignee = Some("agent-1".into());
     let answer = Message {
         id: "m2".into(),
@@ -296,9 +307,10 @@ async fn updates_change_state_and_queue_mail(store: S) {
             size: 10,
         }],
         created: Utc::now() + Duration::seconds(1),
+        event: None,
     };
     let notice = mail(&anna.email, Utc::now());
-    store.update_ticket(&t, Some(&answer), std::slice::from_ref(&notice)).await.expect("update");
+    store.update_ticket(TicketState::Open, &t, Some(&answer), std::slice::from_ref(&notice)).await.expect("update");
     assert_eq!(store.ticket(&t.number).await.expect("get"), Some(t.clone()));
     let thread = store.messages(&t.number).await.expect("thread");
     assert_eq!(
@@ -312,7 +324,16 @@ async fn updates_change_state_and_queue_mail(store: S) {
 
     let mut ghost = t.clone();
     ghost.number = "#404".into();
-    assert!(matches!(store.update_ticket(&ghost, None, &[]).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.update_ticket(TicketState::Resolved, &ghost, None, &[]).await, Err(StoreError::NotFound)));
+    // A change made from an old version is refused and changes nothing.
+    let mut stale = t.clone();
+    stale.state = TicketState::Closed;
+    assert!(matches!(store.update_ticket(TicketState::Resolved, &stale, None, &[]).await, Err(StoreError::Stale)));
+    assert_eq!(store.ticket(&t.number).await.expect("get"), Some(t.clone()), "unchanged");
+    let mut next = t.clone();
+    next.state = TicketState::Closed;
+    next.version = 2;
+    store.update_ticket(TicketState::Resolved, &next, None, &[]).await.expect("the next version goes in");
     assert_eq!(store.ticket("#404").await.expect("get"), None, "updating never creates");
 }
 
@@ -414,4 +435,125 @@ async fn dynamodb_instances_racing_for_numbers_stay_consecutive() {
     }
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=200).collect::<Vec<u64>>());
+}
+
+async fn queue_orders_by_due_day_filters_and_pages(store: S) {
+    let anna = user("anna@wolde.example", "wolde");
+    let bert = user("bert@veld.example", "veld");
+    let today = Utc::now().date_naive();
+    // Five tickets, due days out of filing order; one resolved, one closed.
+    let plan = [
+        (&anna, 3, "Kaart laadt niet", "1"),
+        (&bert, 1, "Export naar GML", "2"),
+        (&anna, 2, "Kaart is leeg", "1"),
+        (&bert, 5, "Wachtwoord kwijt", "1"),
+        (&anna, 4, "Factuur dubbel", "1"),
+    ];
+    let mut tickets = Vec::new();
+    for (i, (who, days, subject, level)) in plan.iter().enumerate() {
+        let mut new = new_ticket(who, &format!("q{i}"), subject);
+        new.ticket.due = today + Duration::days(*days);
+        new.ticket.level = (*level).into();
+        if i == 2 {
+            new.ticket.assignee = Some("anne".into());
+            new.ticket.preferred_agent = Some("bram".into());
+        }
+        let (t, _) = store.create_ticket(new, &numbering(), ack()).await.expect("create");
+        tickets.push(t);
+    }
+    for (i, state) in [(3, TicketState::Resolved), (4, TicketState::Closed)] {
+        let mut t = tickets[i].clone();
+        t.state = state;
+        t.version = 1;
+        t.resolved_at = (state == TicketState::Resolved).then(Utc::now);
+        store.update_ticket(TicketState::Open, &t, None, &[]).await.expect("update");
+    }
+    let q = |f: fn(&mut QueueQuery)| {
+        let mut q = QueueQuery { limit: 10, ..Default::default() };
+        f(&mut q);
+        q
+    };
+    let numbers = |p: &Page<Ticket>| p.items.iter().map(|t| t.number.clone()).collect::<Vec<_>>();
+    let waiting = store.queue(&q(|_| {})).await.expect("queue");
+    assert_eq!(numbers(&waiting), ["#2", "#3", "#1"], "waiting tickets, earliest due first");
+    let counts = store.state_counts().await.expect("counts");
+    assert_eq!((counts.open, counts.in_progress, counts.resolved, counts.closed), (3, 0, 1, 1));
+
+    // Paging keeps the order and ends.
+    let first = store.queue(&q(|q| q.limit = 2)).await.expect("page 1");
+    assert_eq!(numbers(&first), ["#2", "#3"]);
+    let mut rest = q(|q| q.limit = 2);
+    rest.cursor = first.next.clone();
+    let second = store.queue(&rest).await.expect("page 2");
+    assert_eq!(numbers(&second), ["#1"]);
+    assert_eq!(second.next, None);
+
+    // Filters.
+    assert_eq!(numbers(&store.queue(&q(|q| q.level = Some("2".into()))).await.expect("level")), ["#2"]);
+    assert_eq!(numbers(&store.queue(&q(|q| q.org_id = Some("wolde".into()))).await.expect("org")), ["#3", "#1"]);
+    assert_eq!(numbers(&store.queue(&q(|q| q.assignee = Some("anne".into()))).await.expect("mine")), ["#3"]);
+    assert_eq!(numbers(&store.queue(&q(|q| q.assignee = Some(String::new()))).await.expect("nobody's")), ["#2", "#1"]);
+    assert_eq!(numbers(&store.queue(&q(|q| q.preferred_agent = Some("bram".into()))).await.expect("asked")), ["#3"]);
+    assert_eq!(numbers(&store.queue(&q(|q| q.text = Some("kaart".into()))).await.expect("text")), ["#3", "#1"]);
+    assert_eq!(numbers(&store.queue(&q(|q| q.text = Some("kaart leeg".into()))).await.expect("words")), ["#3"]);
+    assert_eq!(numbers(&store.queue(&q(|q| q.state = Some(TicketState::Resolved))).await.expect("resolved")), ["#4"]);
+    let mut text_paged = q(|q| q.text = Some("kaart".into()));
+    text_paged.limit = 1;
+    let p1 = store.queue(&text_paged).await.expect("p1");
+    text_paged.cursor = p1.next.clone();
+    let p2 = store.queue(&text_paged).await.expect("p2");
+    assert_eq!((numbers(&p1), numbers(&p2)), (vec!["#3".to_owned()], vec!["#1".to_owned()]), "filtered pages");
+
+    // A ticket that leaves the queue (resolved) no longer shows; counts follow.
+    let mut t = store.ticket("#2").await.expect("get").expect("ticket");
+    t.state = TicketState::InProgress;
+    t.version += 1;
+    store.update_ticket(TicketState::Open, &t, None, &[]).await.expect("update");
+    assert_eq!(numbers(&store.queue(&q(|q| q.state = Some(TicketState::InProgress))).await.expect("ip")), ["#2"]);
+    t.state = TicketState::Resolved;
+    t.version += 1;
+    store.update_ticket(TicketState::InProgress, &t, None, &[]).await.expect("update");
+    assert_eq!(numbers(&store.queue(&q(|_| {})).await.expect("queue")), ["#3", "#1"]);
+    let counts = store.state_counts().await.expect("counts");
+    assert_eq!((counts.open, counts.in_progress, counts.resolved, counts.closed), (2, 0, 2, 1));
+}
+
+async fn concurrent_updates_of_one_version_one_wins(store: S) {
+    let anna = user("anna@wolde.example", "wolde");
+    let (t, _) = store.create_ticket(new_ticket(&anna, "k", "Vraag"), &numbering(), ack()).await.expect("create");
+    let attempts = (0..8).map(|i| {
+        let store = store.clone();
+        let mut changed = t.clone();
+        changed.version = 1;
+        changed.assignee = Some(format!("agent-{i}"));
+        async move { store.update_ticket(TicketState::Open, &changed, None, &[]).await }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    let stale = results.iter().filter(|r| matches!(r, Err(StoreError::Stale))).count();
+    assert_eq!((won, stale), (1, 7), "{results:?}");
+    let stored = store.ticket(&t.number).await.expect("get").expect("ticket");
+    assert_eq!(stored.version, 1);
+}
+
+async fn evaluations_are_one_per_answer(store: S) {
+    let now = Utc::now();
+    let mut e = Evaluation {
+        answer_id: "answer-1".into(),
+        ticket: "#1".into(),
+        agent_id: Some("u-anne".into()),
+        agent_name: "Anne".into(),
+        sector: "overheid".into(),
+        rating: Rating::Satisfied,
+        comment: "Prima".into(),
+        created: now,
+        updated: now,
+    };
+    assert_eq!(store.evaluation("answer-1").await.expect("get"), None);
+    store.put_evaluation(&e).await.expect("put");
+    assert_eq!(store.evaluation("answer-1").await.expect("get"), Some(e.clone()));
+    e.rating = Rating::Dissatisfied;
+    e.updated = now + Duration::minutes(5);
+    store.put_evaluation(&e).await.expect("change");
+    assert_eq!(store.evaluation("answer-1").await.expect("get"), Some(e));
 }

@@ -65,6 +65,13 @@ pub struct TicketConfig {
     pub target_working_days: u32,
     pub max_attachment_mb: u32,
     pub attachment_types: Vec<String>,
+    /// A resolved ticket nobody reacts to closes by itself after this many days.
+    #[serde(default = "default_auto_close_days")]
+    pub auto_close_days: u32,
+}
+
+fn default_auto_close_days() -> u32 {
+    7
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -13,9 +13,11 @@
 //! | e-mail address (unique) | `EMAIL#{email}` / `EMAIL` | |
 //! | session (TTL) | `SESSION#{hash}` / `SESSION` | gsi1 `USER#{id}#SESSIONS` / hash |
 //! | single-use token (TTL) | `TOKEN#{hash}` / `TOKEN` | |
-//! | ticket | `TICKET#{number}` / `TICKET` | gsi1 `ORG#{org}` / seq; gsi2 `ORG#{org}#STATE#{state}` / seq; gsi3 `REQ#{user}` / seq; gsi4 `QUEUE#{level}` / `{due}#{number}` while open or in progress |
+//! | ticket | `TICKET#{number}` / `TICKET` | gsi1 `ORG#{org}` / seq; gsi2 `ORG#{org}#STATE#{state}` / seq; gsi3 `REQ#{user}` / seq; gsi4 `QUEUE` / `{due}#{seq}` while open or in progress, `RESOLVED` / `{resolved ms}#{seq}` while resolved |
 //! | message | `TICKET#{number}` / `MSG#{time}#{id}` | |
 //! | ticket counter | `COUNTER#ticket` / `COUNTER` | |
+//! | tickets per state | `COUNTER#states` / `COUNTER` (one number attribute per state) | |
+//! | evaluation | `EVAL#{answer id}` / `EVAL` | |
 //! | submission (TTL) | `IDEMP#{key}` / `IDEMP` | |
 //! | outgoing mail | `MAIL#{id}` / `MAIL` | gsi2 `OUTBOX` / `{next attempt}#{id}` while unsent |
 //! | rate-limit window (TTL) | `HIT#{key}#{window}` / `HIT` | |
@@ -127,10 +129,23 @@ fn ticket_item(t: &Ticket) -> Result<Item> {
     item.insert("gsi2sk".into(), s(&seq));
     item.insert("gsi3pk".into(), s(format!("REQ#{}", t.requester_id)));
     item.insert("gsi3sk".into(), s(&seq));
-    if matches!(t.state, TicketState::Open | TicketState::InProgress) {
-        item.insert("gsi4pk".into(), s(format!("QUEUE#{}", t.level)));
-        item.insert("gsi4sk".into(), s(format!("{}#{}", t.due.format("%Y-%m-%d"), t.number)));
+    // The agents' queue (one partition: a helpdesk's open tickets are thousands, not millions)
+    // and the resolved tickets waiting to close by themselves. The attributes below it are what
+    // the queue's filters read.
+    if t.in_queue() {
+        item.insert("gsi4pk".into(), s("QUEUE"));
+        item.insert("gsi4sk".into(), s(format!("{}#{seq}", t.due.format("%Y-%m-%d"))));
+    } else if t.state == TicketState::Resolved {
+        item.insert("gsi4pk".into(), s("RESOLVED"));
+        item.insert("gsi4sk".into(), s(format!("{}#{seq}", millis_key(t.resolved_at.unwrap_or(t.updated)))));
     }
+    item.insert("version".into(), n(t.version as i64));
+    item.insert("level".into(), s(&t.level));
+    item.insert("org_id".into(), s(&t.org_id));
+    item.insert("sector".into(), s(&t.sector));
+    item.insert("subtopic".into(), s(&t.subtopic));
+    item.insert("assignee".into(), s(t.assignee.as_deref().unwrap_or_default()));
+    item.insert("preferred_agent".into(), s(t.preferred_agent.as_deref().unwrap_or_default()));
     with_data(item, t)
 }
 
@@ -395,6 +410,23 @@ impl DynamoStore {
         Ok(Page { items, next })
     }
 
+    /// Moves one ticket between the per-state counts (`from` None: a new ticket).
+    fn count_states(&self, from: Option<TicketState>, to: Option<TicketState>) -> Result<TransactWriteItem> {
+        let mut adds = Vec::new();
+        let mut update = Update::builder().table_name(&self.table).set_key(Some(key("COUNTER#states", "COUNTER")));
+        if let Some(f) = from {
+            adds.push("#from :minus");
+            update =
+                update.expression_attribute_names("#from", f.as_str()).expression_attribute_values(":minus", n(-1));
+        }
+        if let Some(t) = to {
+            adds.push("#to :plus");
+            update = update.expression_attribute_names("#to", t.as_str()).expression_attribute_values(":plus", n(1));
+        }
+        let update = update.update_expression(format!("ADD {}", adds.join(", "))).build().map_err(backend)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
     async fn counter(&self) -> Result<u64> {
         let item = self.get("COUNTER#ticket", "COUNTER").await?;
         Ok(item.and_then(|i| number(&i, "value")).unwrap_or(0) as u64)
@@ -620,6 +652,7 @@ impl Store for DynamoStore {
                 put(&self.table, ticket_item(&ticket)?, Some("attribute_not_exists(pk)"))?,
                 put(&self.table, submission, Some("attribute_not_exists(pk)"))?,
                 put(&self.table, message_item(&first)?, None)?,
+                self.count_states(None, Some(ticket.state))?,
             ];
             for mail in mails(&ticket) {
                 items.push(put(&self.table, mail_item(&mail)?, None)?);
@@ -675,18 +708,155 @@ impl Store for DynamoStore {
         items.iter().map(data).collect()
     }
 
-    async fn update_ticket(&self, ticket: &Ticket, message: Option<&Message>, mails: &[OutgoingMail]) -> Result<()> {
-        let mut items = vec![put(&self.table, ticket_item(ticket)?, Some("attribute_exists(pk)"))?];
+    async fn update_ticket(
+        &self,
+        was: TicketState,
+        ticket: &Ticket,
+        message: Option<&Message>,
+        mails: &[OutgoingMail],
+    ) -> Result<()> {
+        let previous = ticket.version.checked_sub(1).ok_or(StoreError::Stale)?;
+        let put_ticket = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(ticket_item(ticket)?))
+            .condition_expression(if previous == 0 {
+                "attribute_exists(pk) AND #state = :was AND (attribute_not_exists(version) OR version = :prev)"
+            } else {
+                "attribute_exists(pk) AND #state = :was AND version = :prev"
+            })
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":was", s(was.as_str()))
+            .expression_attribute_values(":prev", n(previous as i64));
+        let mut items = vec![TransactWriteItem::builder().put(put_ticket.build().map_err(backend)?).build()];
         if let Some(m) = message {
             items.push(put(&self.table, message_item(m)?, None)?);
         }
         for mail in mails {
             items.push(put(&self.table, mail_item(mail)?, None)?);
         }
-        self.transact(items, "ticket").await.map_err(|e| match e {
-            StoreError::Conflict(_) => StoreError::NotFound,
-            e => e,
+        if was != ticket.state {
+            items.push(self.count_states(Some(was), Some(ticket.state))?);
+        }
+        for attempt in 0..MAX_ATTEMPTS {
+            match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                Ok(_) => return Ok(()),
+                Err(e) => {
+                    let Some(codes) = cancellation_codes(&e) else { return Err(backend(e)) };
+                    if codes.first().is_some_and(|c| c == "ConditionalCheckFailed") {
+                        // Gone, or changed by someone else since it was read.
+                        return Err(match self.ticket(&ticket.number).await? {
+                            Some(_) => StoreError::Stale,
+                            None => StoreError::NotFound,
+                        });
+                    }
+                    // Another transaction on the same items (the state counter): try again.
+                    tracing::debug!(attempt, ?codes, "ticket update conflicted; retrying");
+                    tokio::time::sleep(jitter(attempt)).await;
+                }
+            }
+        }
+        Err(StoreError::Backend("could not update the ticket: too much contention".into()))
+    }
+
+    async fn queue(&self, q: &QueueQuery) -> Result<Page<Ticket>> {
+        let partition = match q.state {
+            None | Some(TicketState::Open) | Some(TicketState::InProgress) => "QUEUE",
+            Some(TicketState::Resolved) => "RESOLVED",
+            Some(TicketState::Closed) => return Ok(Page { items: vec![], next: None }),
+        };
+        let limit = q.limit.clamp(1, 200);
+        // Filters run on the server (fewer items over the wire); DynamoDB applies them after
+        // reading a page, so pages are read until enough tickets match.
+        let mut filters = Vec::new();
+        let mut values: Vec<(String, Av)> = Vec::new();
+        let mut names: Vec<(String, String)> = Vec::new();
+        let mut add = |attr: &str, value: Option<&str>| {
+            if let Some(v) = value {
+                let i = values.len();
+                filters.push(format!("#f{i} = :f{i}"));
+                names.push((format!("#f{i}"), attr.to_owned()));
+                values.push((format!(":f{i}"), s(v)));
+            }
+        };
+        if matches!(q.state, Some(TicketState::Open) | Some(TicketState::InProgress)) {
+            add("state", q.state.map(TicketState::as_str));
+        }
+        add("level", q.level.as_deref());
+        add("org_id", q.org_id.as_deref());
+        add("assignee", q.assignee.as_deref());
+        add("preferred_agent", q.preferred_agent.as_deref());
+        add("sector", q.sector.as_deref());
+        add("subtopic", q.subtopic.as_deref());
+        let after = q.cursor.clone().unwrap_or_default();
+        let mut items: Vec<(Ticket, String)> = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut req = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("gsi4")
+                .expression_attribute_values(":pk", s(partition))
+                .set_exclusive_start_key(start.take());
+            // A key value may not be empty: without a cursor, the whole partition.
+            req = match after.as_str() {
+                "" => req.key_condition_expression("gsi4pk = :pk"),
+                after => req
+                    .key_condition_expression("gsi4pk = :pk AND gsi4sk > :after")
+                    .expression_attribute_values(":after", s(after)),
+            };
+            if !filters.is_empty() {
+                req = req.filter_expression(filters.join(" AND "));
+                for (k, v) in &names {
+                    req = req.expression_attribute_names(k, v);
+                }
+                for (k, v) in &values {
+                    req = req.expression_attribute_values(k, v.clone());
+                }
+            }
+            if filters.is_empty() && q.text.is_none() {
+                req = req.limit((limit + 1 - items.len()) as i32);
+            }
+            let out = req.send().await.map_err(backend)?;
+            for item in out.items() {
+                let t: Ticket = data(item)?;
+                if q.matches(&t) {
+                    items.push((t, text(item, "gsi4sk").unwrap_or_default().to_owned()));
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if items.len() <= limit => start = Some(k),
+                _ => break,
+            }
+        }
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|(_, k)| k.clone())
+        } else {
+            None
+        };
+        Ok(Page { items: items.into_iter().map(|(t, _)| t).collect(), next })
+    }
+
+    async fn state_counts(&self) -> Result<StateCounts> {
+        let item = self.get("COUNTER#states", "COUNTER").await?.unwrap_or_default();
+        let get = |st: TicketState| number(&item, st.as_str()).unwrap_or(0).max(0) as u64;
+        Ok(StateCounts {
+            open: get(TicketState::Open),
+            in_progress: get(TicketState::InProgress),
+            resolved: get(TicketState::Resolved),
+            closed: get(TicketState::Closed),
         })
+    }
+
+    async fn put_evaluation(&self, e: &Evaluation) -> Result<()> {
+        let item = with_data(key(format!("EVAL#{}", e.answer_id), "EVAL"), e)?;
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn evaluation(&self, answer_id: &str) -> Result<Option<Evaluation>> {
+        self.get_data(format!("EVAL#{answer_id}"), "EVAL").await
     }
 
     async fn enqueue_mail(&self, mail: &OutgoingMail) -> Result<()> {

@@ -22,6 +22,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("not found")]
     NotFound,
+    /// The record changed since it was read (its version moved on): read it again.
+    #[error("changed in the meantime")]
+    Stale,
     #[error("storage failure: {0}")]
     Backend(String),
 }
@@ -76,8 +79,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The thread, oldest first.
     async fn messages(&self, number: &str) -> Result<Vec<Message>>;
     /// Appends a message and saves the ticket's new fields (state, assignee, level, updated),
-    /// with the mails it causes, in one transaction.
-    async fn update_ticket(&self, ticket: &Ticket, message: Option<&Message>, mails: &[OutgoingMail]) -> Result<()>;
+    /// with the mails it causes, in one transaction, if the stored ticket is still at
+    /// `ticket.version - 1` in state `was` (`Stale` if another change came first, `NotFound` if
+    /// it does not exist). The caller raises the version.
+    async fn update_ticket(
+        &self,
+        was: TicketState,
+        ticket: &Ticket,
+        message: Option<&Message>,
+        mails: &[OutgoingMail],
+    ) -> Result<()>;
+    /// The agents' queue: open and in-progress tickets by due day (then number), or resolved
+    /// ones by the moment they were resolved, narrowed by the query's filters.
+    async fn queue(&self, q: &QueueQuery) -> Result<Page<Ticket>>;
+    /// How many tickets are in each state.
+    async fn state_counts(&self) -> Result<StateCounts>;
+
+    // Evaluations.
+    /// Stores the rating of an answer, replacing an earlier one of the same answer.
+    async fn put_evaluation(&self, evaluation: &Evaluation) -> Result<()>;
+    async fn evaluation(&self, answer_id: &str) -> Result<Option<Evaluation>>;
 
     // The mail outbox.
     async fn enqueue_mail(&self, mail: &OutgoingMail) -> Result<()>;

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS tickets (
   state TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tickets_org ON tickets (org_id, seq);
 CREATE INDEX IF NOT EXISTS tickets_requester ON tickets (requester_id, seq);
+CREATE TABLE IF NOT EXISTS evaluations (answer_id TEXT PRIMARY KEY, updated INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, number TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS messages (n INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, ticket TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS messages_ticket ON messages (ticket, n);
@@ -32,6 +33,44 @@ CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, due INTEGER, data TEXT N
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due) WHERE due IS NOT NULL;
 CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, window INTEGER NOT NULL, count INTEGER NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (key, window));
 ";
+
+/// Columns added to `tickets` after its first version, with how to fill them from the JSON of
+/// tickets stored before: `(name, declaration, backfill expression)`.
+const TICKET_COLUMNS: &[(&str, &str, &str)] = &[
+    ("due", "TEXT", "json_extract(data, '$.due')"),
+    ("level", "TEXT", "json_extract(data, '$.level')"),
+    ("version", "INTEGER NOT NULL DEFAULT 0", "COALESCE(json_extract(data, '$.version'), 0)"),
+    ("resolved_at", "INTEGER", "NULL"),
+];
+
+/// Indexes on the added columns: the agents' queue (waiting tickets by due day) and the resolved
+/// tickets by the moment they were resolved (auto-close), both partial; counts per state.
+const TICKET_INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS tickets_queue ON tickets (due, seq) WHERE state IN ('open', 'in_progress');
+CREATE INDEX IF NOT EXISTS tickets_resolved ON tickets (resolved_at, seq) WHERE state = 'resolved';
+CREATE INDEX IF NOT EXISTS tickets_state ON tickets (state);
+";
+
+/// Brings a database made by an earlier version up to date (adds and fills columns).
+fn migrate(conn: &Connection) -> Result<()> {
+    let existing: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('tickets')")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(backend)?;
+    for (name, decl, fill) in TICKET_COLUMNS {
+        if !existing.iter().any(|c| c == name) {
+            conn.execute_batch(&format!(
+                "ALTER TABLE tickets ADD COLUMN {name} {decl}; UPDATE tickets SET {name} = {fill};"
+            ))
+            .map_err(backend)?;
+        }
+    }
+    conn.execute_batch(TICKET_INDEXES).map_err(backend)
+}
+
+fn resolved_millis(t: &Ticket) -> Option<i64> {
+    (t.state == TicketState::Resolved).then(|| t.resolved_at.unwrap_or(t.updated).timestamp_millis())
+}
 
 /// The embedded store: one writer thread that commits in groups, and a pool of readers.
 ///
@@ -174,6 +213,7 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
         configure(&conn)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        migrate(&conn)?;
         // Checkpoints copy the WAL back into the database file. Done inside a commit they would
         // stall every waiting write for milliseconds, so a separate thread does them instead.
         conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(backend)?;
@@ -434,7 +474,8 @@ impl Store for SqliteStore {
             first.ticket = ticket.number.clone();
             let data = to_json(&ticket)?;
             c.prepare_cached(
-                "INSERT INTO tickets (number, seq, org_id, requester_id, state, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO tickets (number, seq, org_id, requester_id, state, data, due, level, version, resolved_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -443,7 +484,11 @@ impl Store for SqliteStore {
                     ticket.org_id,
                     ticket.requester_id,
                     ticket.state.as_str(),
-                    data
+                    data,
+                    ticket.due.format("%Y-%m-%d").to_string(),
+                    ticket.level,
+                    ticket.version as i64,
+                    resolved_millis(&ticket),
                 ])
             })
             .map_err(|e| {
@@ -486,17 +531,39 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn update_ticket(&self, ticket: &Ticket, message: Option<&Message>, mails: &[OutgoingMail]) -> Result<()> {
+    async fn update_ticket(
+        &self,
+        _was: TicketState,
+        ticket: &Ticket,
+        message: Option<&Message>,
+        mails: &[OutgoingMail],
+    ) -> Result<()> {
         let (ticket, message, mails) = (ticket.clone(), message.cloned(), mails.to_vec());
         self.write(move |c| {
+            let data = to_json(&ticket)?;
             let n = c
-                .execute(
-                    "UPDATE tickets SET state = ?2, data = ?3 WHERE number = ?1",
-                    params![ticket.number, ticket.state.as_str(), to_json(&ticket)?],
+                .prepare_cached(
+                    "UPDATE tickets SET state = ?2, data = ?3, due = ?4, level = ?5, version = ?6, resolved_at = ?7 \
+                     WHERE number = ?1 AND version = ?6 - 1",
                 )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        ticket.number,
+                        ticket.state.as_str(),
+                        data,
+                        ticket.due.format("%Y-%m-%d").to_string(),
+                        ticket.level,
+                        ticket.version as i64,
+                        resolved_millis(&ticket),
+                    ])
+                })
                 .map_err(backend)?;
             if n == 0 {
-                return Err(StoreError::NotFound);
+                let exists = c
+                    .query_row("SELECT 1 FROM tickets WHERE number = ?1", [&ticket.number], |_| Ok(()))
+                    .optional()
+                    .map_err(backend)?;
+                return Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound });
             }
             if let Some(m) = &message {
                 insert_message(c, m)?;
@@ -504,6 +571,114 @@ impl Store for SqliteStore {
             mails.iter().try_for_each(|mail| insert_mail(c, mail))
         })
         .await
+    }
+
+    async fn queue(&self, q: &QueueQuery) -> Result<Page<Ticket>> {
+        // The state clause is literal so that SQLite can use the partial indexes.
+        let (states, order) = match q.state {
+            None => ("state IN ('open', 'in_progress')", "due"),
+            Some(TicketState::Open) => ("state IN ('open', 'in_progress') AND state = 'open'", "due"),
+            Some(TicketState::InProgress) => ("state IN ('open', 'in_progress') AND state = 'in_progress'", "due"),
+            Some(TicketState::Resolved) => ("state = 'resolved'", "resolved_at"),
+            Some(TicketState::Closed) => return Ok(Page { items: vec![], next: None }),
+        };
+        let (after_key, after_seq) = match q.cursor.as_deref().and_then(|c| c.rsplit_once('#')) {
+            Some((k, seq)) => (k.to_owned(), seq.parse::<i64>().unwrap_or(0)),
+            None => (String::new(), 0),
+        };
+        let sql = format!(
+            "SELECT data, {order} FROM tickets WHERE {states} \
+             AND ({order}, seq) > (CASE WHEN ?1 = '' THEN {low} ELSE ?1 END, ?2) \
+             AND (?3 IS NULL OR level = ?3) AND (?4 IS NULL OR org_id = ?4) \
+             AND (?5 IS NULL OR COALESCE(json_extract(data, '$.assignee'), '') = ?5) \
+             AND (?6 IS NULL OR json_extract(data, '$.preferred_agent') = ?6) \
+             AND (?7 IS NULL OR json_extract(data, '$.sector') = ?7) \
+             AND (?8 IS NULL OR json_extract(data, '$.subtopic') = ?8) \
+             ORDER BY {order}, seq",
+            low = if order == "due" { "''" } else { "-1" },
+        );
+        let limit = q.limit.clamp(1, 200);
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
+            let after: rusqlite::types::Value = if order == "due" || after_key.is_empty() {
+                after_key.clone().into()
+            } else {
+                after_key.parse::<i64>().unwrap_or(-1).into()
+            };
+            let mut rows = stmt
+                .query(params![
+                    after,
+                    after_seq,
+                    q.level,
+                    q.org_id,
+                    q.assignee,
+                    q.preferred_agent,
+                    q.sector,
+                    q.subtopic
+                ])
+                .map_err(backend)?;
+            let mut items: Vec<(Ticket, String)> = Vec::new();
+            while let Some(row) = rows.next().map_err(backend)? {
+                let t: Ticket = from_json(&row.get::<_, String>(0).map_err(backend)?)?;
+                if !q.matches(&t) {
+                    continue;
+                }
+                let key: rusqlite::types::Value = row.get(1).map_err(backend)?;
+                let key = match key {
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    rusqlite::types::Value::Text(s) => s,
+                    _ => String::new(),
+                };
+                items.push((t, key));
+                if items.len() > limit {
+                    break;
+                }
+            }
+            let next = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(|(t, key)| format!("{key}#{}", t.seq))
+            } else {
+                None
+            };
+            Ok(Page { items: items.into_iter().map(|(t, _)| t).collect(), next })
+        })
+    }
+
+    async fn state_counts(&self) -> Result<StateCounts> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT state, count(*) FROM tickets GROUP BY state").map_err(backend)?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(backend)?;
+            let mut counts = StateCounts::default();
+            for row in rows {
+                let (state, n) = row.map_err(backend)?;
+                let n = n as u64;
+                match TicketState::parse(&state) {
+                    Some(TicketState::Open) => counts.open = n,
+                    Some(TicketState::InProgress) => counts.in_progress = n,
+                    Some(TicketState::Resolved) => counts.resolved = n,
+                    Some(TicketState::Closed) => counts.closed = n,
+                    None => {}
+                }
+            }
+            Ok(counts)
+        })
+    }
+
+    async fn put_evaluation(&self, e: &Evaluation) -> Result<()> {
+        let e = e.clone();
+        self.write(move |c| {
+            c.execute(
+                "INSERT OR REPLACE INTO evaluations (answer_id, updated, data) VALUES (?1, ?2, ?3)",
+                params![e.answer_id, e.updated.timestamp_millis(), to_json(&e)?],
+            )
+            .map(drop)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn evaluation(&self, answer_id: &str) -> Result<Option<Evaluation>> {
+        self.read(|c| Self::get_json(c, "SELECT data FROM evaluations WHERE answer_id = ?1", answer_id))
     }
 
     async fn enqueue_mail(&self, mail: &OutgoingMail) -> Result<()> {

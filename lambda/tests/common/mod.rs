@@ -28,16 +28,24 @@ pub fn repo_content() -> PathBuf {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_on(None).await
+}
+
+/// The service on `store` (None: SQLite in the app's temporary directory).
+pub async fn spawn_app_on(store: Option<Arc<dyn Store>>) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let config_path = repo_content().join("helpdesk.toml");
     let config = site_builder::HelpdeskConfig::load(&config_path, &config_path).expect("config");
-    let store = SqliteStore::open(&dir.path().join("helpdesk.db")).expect("store");
+    let store: Arc<dyn Store> = match store {
+        Some(s) => s,
+        None => Arc::new(SqliteStore::open(&dir.path().join("helpdesk.db")).expect("store")),
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let base = format!("http://{addr}");
     let service = Arc::new(Service::new(
         config,
-        Arc::new(store),
+        store,
         base.clone(),
         "Klaver Helpdesk <helpdesk@klaver.example>".into(),
         dir.path().join("attachments"),
@@ -92,11 +100,31 @@ impl TestApp {
     /// Invites `email`, reads the invitation from the outbox, sets the password through the
     /// link and returns a logged-in client.
     pub async fn subscriber(&self, email: &str, org: &Org) -> reqwest::Client {
-        self.service.invite(email, "", org, Role::Subscriber).await.expect("invite");
+        self.person(email, "", org, Role::Subscriber).await
+    }
+
+    /// Like [`subscriber`], for any role and with a display name.
+    pub async fn person(&self, email: &str, name: &str, org: &Org, role: Role) -> reqwest::Client {
+        self.service.invite(email, name, org, role).await.expect("invite");
         let mail = self.wait_for_mail(email, "Uitnodiging").await;
         let link = link_in(&mail.text, "/invite/").expect("link in the invitation");
         let c = client();
         self.set_password(&c, &link, "een heel goed wachtwoord").await;
+        c
+    }
+
+    /// A new client logged in through the login form (password as `subscriber` sets it).
+    pub async fn login(&self, email: &str) -> reqwest::Client {
+        let c = client();
+        let page = c.get(self.url("/login")).send().await.expect("get").text().await.expect("text");
+        let csrf = field(&page, "csrf_token").expect("csrf");
+        let resp = c
+            .post(self.url("/login"))
+            .form(&[("csrf_token", csrf.as_str()), ("email", email), ("password", "een heel goed wachtwoord")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 303, "login of {email}");
         c
     }
 
@@ -137,6 +165,7 @@ impl TestApp {
 #[derive(Debug, Clone)]
 pub struct Mail {
     pub to: String,
+    pub raw: Vec<u8>,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -149,6 +178,7 @@ pub fn parse_mail(raw: &[u8]) -> Mail {
     let to = m.to().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_owned).unwrap_or_default();
     Mail {
         to,
+        raw: raw.to_vec(),
         subject: m.subject().unwrap_or_default().to_owned(),
         text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
         html: m.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),

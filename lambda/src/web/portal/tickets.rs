@@ -9,10 +9,11 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use minijinja::{Value, context};
 
-use super::{Csrf, Svc, WebError, WebResult, render, require_user, site_ctx};
 use crate::auth::random_token;
 use crate::model::*;
-use crate::service::{Service, TicketDraft, urlencode};
+use crate::service::{MAX_TEXT, Service, ServiceError, TicketDraft, urlencode};
+use crate::web::extract::{Csrf, require_user};
+use crate::web::{Svc, WebError, WebResult, render, site_ctx};
 
 pub fn routes() -> Router<Svc> {
     Router::new()
@@ -62,7 +63,7 @@ async fn list(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, Query(lq):
         .collect();
     let states: Vec<Value> = TicketState::ALL
         .iter()
-        .map(|s| context! { id => s.as_str(), label => super::state_label(&svc, s.as_str()) })
+        .map(|s| context! { id => s.as_str(), label => crate::web::state_label(&svc, s.as_str()) })
         .collect();
     let html = render(
         &svc,
@@ -95,6 +96,8 @@ struct FormValues {
     administration: String,
     description: String,
     submission_id: String,
+    /// The closed ticket this one follows up (when filed from its page).
+    follows: String,
     /// Files already sent ahead to storage: a form shown again keeps them.
     uploaded: Vec<DirectRef>,
 }
@@ -102,6 +105,8 @@ struct FormValues {
 #[derive(Debug, serde::Deserialize)]
 struct NewQuery {
     administration: Option<String>,
+    /// The closed ticket the new one follows up.
+    follows: Option<String>,
     sector: Option<String>,
     subject: Option<String>,
 }
@@ -113,7 +118,7 @@ async fn new_form(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, Query(
     };
     let user = require_user(&svc, &headers, &back).await?;
     let org = svc.store.org(&user.org_id).await?;
-    let values = FormValues {
+    let mut values = FormValues {
         email: user.email.clone(),
         sector: nq.sector.or_else(|| org.map(|o| o.sector)).unwrap_or_default(),
         subject: nq.subject.unwrap_or_default(),
@@ -121,6 +126,17 @@ async fn new_form(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, Query(
         submission_id: random_token(16),
         ..Default::default()
     };
+    // A follow-up of a closed ticket starts from that ticket's topic.
+    if let Some(number) = nq.follows.as_deref()
+        && let Ok(earlier) = visible_ticket(&svc, &user, number).await
+    {
+        values.follows = earlier.number.clone();
+        values.sector = earlier.sector.clone();
+        values.subtopic = format!("{}/{}", earlier.sector, earlier.subtopic);
+        if values.subject.is_empty() {
+            values.subject = format!("{} ({})", earlier.subject, earlier.number);
+        }
+    }
     form_page(&svc, &csrf, &user, values, BTreeMap::new(), StatusCode::OK)
 }
 
@@ -360,6 +376,7 @@ async fn create(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, mp: Mult
         administration: get("administration"),
         description: f.get("description").cloned().unwrap_or_default(),
         submission_id: Some(get("submission_id")).filter(|s| !s.is_empty()).unwrap_or_else(|| random_token(16)),
+        follows: get("follows"),
         uploaded: direct,
     };
     let mut errors: BTreeMap<&'static str, String> = BTreeMap::new();
@@ -387,7 +404,7 @@ async fn create(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, mp: Mult
     }
     if values.description.trim().is_empty() {
         errors.insert("description", lang.get("portal_err_description"));
-    } else if values.description.len() > 50_000 {
+    } else if values.description.len() > MAX_TEXT {
         errors.insert("description", lang.get("portal_err_description_long"));
     }
     if values.administration.chars().count() > 200 {
@@ -415,6 +432,12 @@ async fn create(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, mp: Mult
         description: values.description,
         attachments,
         submission_id: values.submission_id,
+        // Only a ticket this subscriber may see can be followed up.
+        follows: match values.follows.as_str() {
+            "" => None,
+            number => visible_ticket(&svc, &user, number).await.ok().map(|t| t.number),
+        },
+        ..Default::default()
     };
     let (ticket, _) = svc.create_ticket(draft, &user).await?;
     Ok(Redirect::to(&format!("{}?created=1", ticket_url(&ticket))).into_response())
@@ -465,8 +488,22 @@ async fn ticket_page(
     reply: ReplyValues,
     status: StatusCode,
 ) -> WebResult {
-    let messages: Vec<Message> =
-        svc.store.messages(&ticket.number).await?.into_iter().filter(|m| m.kind != MessageKind::Note).collect();
+    // Subscribers never see internal notes, nor the helpdesk's own bookkeeping (assignments,
+    // escalations): only what is said to them and what happened to their ticket.
+    let messages: Vec<Message> = svc
+        .store
+        .messages(&ticket.number)
+        .await?
+        .into_iter()
+        .filter(|m| match m.kind {
+            MessageKind::Note => false,
+            MessageKind::Event => matches!(
+                m.event,
+                None | Some(TicketEvent::Closed) | Some(TicketEvent::AutoClosed) | Some(TicketEvent::Reopened)
+            ),
+            MessageKind::Customer | MessageKind::Answer => true,
+        })
+        .collect();
     let agent = ticket.preferred_agent.as_ref().and_then(|id| svc.config.agents.iter().find(|a| &a.id == id));
     let html = render(
         svc,
@@ -497,8 +534,12 @@ async fn reply(
     csrf.check(f.get("csrf_token").map(String::as_str))?;
     let body = f.get("description").cloned().unwrap_or_default();
     let mut errors = BTreeMap::new();
-    if body.trim().is_empty() {
+    if ticket.state == TicketState::Closed {
+        errors.insert("description", svc.lang().get("portal_closed_no_reply"));
+    } else if body.trim().is_empty() {
         errors.insert("description", svc.lang().get("portal_err_reply"));
+    } else if body.len() > MAX_TEXT {
+        errors.insert("description", svc.lang().get("portal_err_description_long"));
     }
     if !file_problems.is_empty() {
         errors.insert("attachments", file_problems.join(" "));
@@ -515,9 +556,16 @@ async fn reply(
                 .await;
         }
     };
-    let body = reply.body;
-    let t = svc.reply(&ticket, &user, body, attachments).await?;
-    Ok(Redirect::to(&ticket_url(&t)).into_response())
+    match svc.reply(&ticket, &user, reply.body.clone(), attachments).await {
+        Ok(t) => Ok(Redirect::to(&ticket_url(&t)).into_response()),
+        Err(ServiceError::NotNow(_)) => {
+            // Closed meanwhile: the page now offers a follow-up ticket instead.
+            let now = visible_ticket(&svc, &user, &number).await?;
+            errors.insert("description", svc.lang().get("portal_closed_no_reply"));
+            ticket_page(&svc, &csrf, &user, &now, false, errors, reply, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn close(
@@ -525,7 +573,7 @@ async fn close(
     csrf: Csrf,
     headers: HeaderMap,
     Path(number): Path<String>,
-    axum::Form(f): axum::Form<super::CsrfOnly>,
+    axum::Form(f): axum::Form<crate::web::CsrfOnly>,
 ) -> WebResult {
     let user = require_user(&svc, &headers, &format!("/portal/tickets/{}", urlencode(&number))).await?;
     let ticket = visible_ticket(&svc, &user, &number).await?;

@@ -1,0 +1,81 @@
+//! Accounts: invitations (the account exists, the person sets a password through a link) and
+//! password resets.
+
+use minijinja::context;
+
+use super::{INVITE_VALID, RESET_VALID, Service, ServiceError};
+use crate::auth::{random_token, sha256_hex};
+use crate::model::*;
+
+impl Service {
+    /// Creates a user with no password and e-mails the invitation (set-password link).
+    /// Returns the user and the link.
+    pub async fn invite(&self, email: &str, name: &str, org: &Org, role: Role) -> Result<(User, String), ServiceError> {
+        let email = email.trim().to_lowercase();
+        if !email.contains('@') || email.parse::<lettre::Address>().is_err() {
+            return Err(ServiceError::Invalid(format!("not an e-mail address: {email}")));
+        }
+        let user = User {
+            id: random_token(12),
+            email: email.clone(),
+            name: if name.trim().is_empty() {
+                email.split('@').next().unwrap_or_default().to_owned()
+            } else {
+                name.trim().to_owned()
+            },
+            org_id: org.id.clone(),
+            role,
+            password_hash: None,
+            created: self.clock.now(),
+        };
+        self.store.create_user(&user).await?;
+        let link = self.issue_link(&user, TokenKind::Invite, "invite", INVITE_VALID).await?;
+        let lang = self.lang();
+        let mail = self.mail_in(
+            &lang,
+            &user.email,
+            lang.fill("mail_subject_invite", &[("site", &self.config.site.name)]),
+            "invite",
+            context! { user => user, org => org, link => link, site => self.config.site, days => INVITE_VALID.num_days() },
+        )?;
+        self.store.enqueue_mail(&mail).await?;
+        self.kick.kick();
+        Ok((user, link))
+    }
+
+    /// Sends a password-reset link if the address belongs to an account; says nothing either way.
+    pub async fn forgot_password(&self, email: &str) -> Result<(), ServiceError> {
+        let Some(user) = self.store.user_by_email(email.trim()).await? else { return Ok(()) };
+        let link = self.issue_link(&user, TokenKind::Reset, "password/reset", RESET_VALID).await?;
+        let lang = self.lang();
+        let mail = self.mail_in(
+            &lang,
+            &user.email,
+            lang.fill("mail_subject_reset", &[("site", &self.config.site.name)]),
+            "reset",
+            context! { user => user, link => link, site => self.config.site, minutes => RESET_VALID.num_minutes() },
+        )?;
+        self.store.enqueue_mail(&mail).await?;
+        self.kick.kick();
+        Ok(())
+    }
+
+    async fn issue_link(
+        &self,
+        user: &User,
+        kind: TokenKind,
+        path: &str,
+        valid: chrono::Duration,
+    ) -> Result<String, ServiceError> {
+        let secret = random_token(32);
+        let token = Token {
+            hash: sha256_hex(&secret),
+            kind,
+            user_id: user.id.clone(),
+            ticket: None,
+            expires: self.clock.now() + valid,
+        };
+        self.store.put_token(&token).await?;
+        Ok(format!("{}/{path}/{secret}", self.base_url))
+    }
+}

@@ -1,0 +1,250 @@
+//! Logging in and out, setting a password (from an invitation or a reset link), and asking
+//! for a reset link.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect};
+use minijinja::context;
+
+use super::extract::{ClientIp, Csrf, cookie, safe_next, set_cookie};
+use super::{CSRF_COOKIE, CsrfOnly, SESSION_COOKIE, Svc, WebError, WebResult, render, site_ctx};
+use crate::auth::{self, random_token, sha256_hex};
+use crate::model::*;
+use crate::service::{SESSION_VALID, Service};
+
+pub fn routes() -> axum::Router<Svc> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/invite/{token}", get(set_password_page).post(set_password))
+        .route("/password/forgot", get(forgot_page).post(forgot))
+        .route("/password/reset/{token}", get(set_password_page).post(set_password))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(State(svc): State<Svc>, csrf: Csrf, Query(q): Query<NextQuery>) -> WebResult {
+    let html = render(
+        &svc,
+        "login.html",
+        context! { site => site_ctx(&svc), csrf => csrf.token, next => safe_next(q.next.as_deref()), values => context!{}, errors => context!{} },
+    )?;
+    Ok(csrf.page(&svc, html))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct LoginForm {
+    email: Option<String>,
+    password: Option<String>,
+    next: Option<String>,
+    csrf_token: Option<String>,
+}
+
+async fn login(
+    State(svc): State<Svc>,
+    csrf: Csrf,
+    ClientIp(ip): ClientIp,
+    axum::Form(f): axum::Form<LoginForm>,
+) -> WebResult {
+    csrf.check(f.csrf_token.as_deref())?;
+    let email = f.email.unwrap_or_default().trim().to_lowercase();
+    let password = f.password.unwrap_or_default();
+    let next = safe_next(f.next.as_deref());
+    let now = svc.clock.now();
+    if svc.throttle.blocked(svc.store.as_ref(), &email, &ip, now).await? {
+        return Err(WebError::TooMany);
+    }
+    let user = svc.store.user_by_email(&email).await?;
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = {
+        let (password, hash) = (password.clone(), hash.clone());
+        tokio::task::spawn_blocking(move || {
+            auth::verify_password(&password, hash.as_deref().unwrap_or(auth::dummy_hash()))
+        })
+        .await
+        .unwrap_or(false)
+    };
+    let (Some(user), true) = (user, ok && hash.is_some()) else {
+        svc.throttle.failed(svc.store.as_ref(), &email, &ip, now).await?;
+        let html = render(
+            &svc,
+            "login.html",
+            context! {
+                site => site_ctx(&svc), csrf => csrf.token, next => next,
+                values => context!{ email => email },
+                errors => context!{ form => svc.lang().get("portal_login_failed") },
+            },
+        )?;
+        let mut resp = csrf.page(&svc, html);
+        *resp.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(resp);
+    };
+    svc.throttle.succeeded(svc.store.as_ref(), &email, now).await?;
+    start_session(&svc, &user, &next).await
+}
+
+async fn start_session(svc: &Service, user: &User, next: &str) -> WebResult {
+    let secret = random_token(32);
+    let session = Session {
+        id_hash: sha256_hex(&secret),
+        user_id: user.id.clone(),
+        csrf: random_token(24),
+        expires: svc.clock.now() + SESSION_VALID,
+    };
+    svc.store.put_session(&session).await?;
+    let mut resp = Redirect::to(next).into_response();
+    resp.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(svc, SESSION_COOKIE, &secret, Some(SESSION_VALID.num_seconds())));
+    // A new CSRF token for the new session.
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(svc, CSRF_COOKIE, &session.csrf, None));
+    Ok(resp)
+}
+
+async fn logout(
+    State(svc): State<Svc>,
+    csrf: Csrf,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<CsrfOnly>,
+) -> WebResult {
+    csrf.check(f.csrf_token.as_deref())?;
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        svc.store.delete_session(&sha256_hex(&secret)).await?;
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(&svc, SESSION_COOKIE, "", Some(0)));
+    Ok(resp)
+}
+
+fn token_kind(uri: &axum::http::Uri) -> TokenKind {
+    if uri.path().starts_with("/invite/") { TokenKind::Invite } else { TokenKind::Reset }
+}
+
+async fn set_password_page(
+    State(svc): State<Svc>,
+    csrf: Csrf,
+    uri: axum::http::Uri,
+    Path(token): Path<String>,
+) -> WebResult {
+    let kind = token_kind(&uri);
+    let html = render(
+        &svc,
+        "set_password.html",
+        context! { site => site_ctx(&svc), csrf => csrf.token, token => token, invite => kind == TokenKind::Invite, errors => context!{} },
+    )?;
+    Ok(csrf.page(&svc, html))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct PasswordForm {
+    password: Option<String>,
+    password_repeat: Option<String>,
+    csrf_token: Option<String>,
+}
+
+fn password_message(svc: &Service, code: &str) -> String {
+    let key = match code {
+        "password_too_short" | "password_too_long" | "password_is_email" => format!("portal_{code}"),
+        _ => "portal_password_refused".into(),
+    };
+    svc.lang().get(&key)
+}
+
+async fn set_password(
+    State(svc): State<Svc>,
+    csrf: Csrf,
+    uri: axum::http::Uri,
+    Path(token): Path<String>,
+    axum::Form(f): axum::Form<PasswordForm>,
+) -> WebResult {
+    csrf.check(f.csrf_token.as_deref())?;
+    let kind = token_kind(&uri);
+    let password = f.password.unwrap_or_default();
+    let mut errors = BTreeMap::new();
+    if f.password_repeat.as_deref() != Some(password.as_str()) {
+        errors.insert("password_repeat", svc.lang().get("portal_password_mismatch"));
+    }
+    // Validate before using up the single-use link.
+    if let Some(code) = auth::password_problem(&password, "") {
+        errors.insert("password", password_message(&svc, code));
+    }
+    if !errors.is_empty() {
+        let html = render(
+            &svc,
+            "set_password.html",
+            context! { site => site_ctx(&svc), csrf => csrf.token, token => token, invite => kind == TokenKind::Invite, errors => errors },
+        )?;
+        let mut resp = csrf.page(&svc, html);
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(resp);
+    }
+    let Some(t) = svc.store.take_token(&sha256_hex(&token), kind, svc.clock.now()).await? else {
+        let html = render(
+            &svc,
+            "message.html",
+            context! {
+                site => site_ctx(&svc), title => svc.lang().get("portal_link_dead_title"),
+                text => svc.lang().get("portal_link_dead_text"),
+                link => "/password/forgot", link_text => svc.lang().get("portal_forgot_title"),
+            },
+        )?;
+        return Ok((StatusCode::GONE, Html(html)).into_response());
+    };
+    let Some(user) = svc.store.user(&t.user_id).await? else { return Err(WebError::NotFound) };
+    if let Some(code) = auth::password_problem(&password, &user.email) {
+        // The link is used up; put an equivalent one back so the user can try again.
+        svc.store.put_token(&t).await?;
+        let html = render(
+            &svc,
+            "set_password.html",
+            context! { site => site_ctx(&svc), csrf => csrf.token, token => token, invite => kind == TokenKind::Invite,
+            errors => context!{ password => password_message(&svc, code) } },
+        )?;
+        return Ok(csrf.page(&svc, html));
+    }
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    svc.store.set_password(&user.id, &hash).await?;
+    // A new password ends every other session.
+    svc.store.delete_user_sessions(&user.id).await?;
+    start_session(&svc, &user, "/portal").await
+}
+
+async fn forgot_page(State(svc): State<Svc>, csrf: Csrf) -> WebResult {
+    let html = render(&svc, "forgot.html", context! { site => site_ctx(&svc), csrf => csrf.token, sent => false })?;
+    Ok(csrf.page(&svc, html))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ForgotForm {
+    email: Option<String>,
+    csrf_token: Option<String>,
+}
+
+async fn forgot(
+    State(svc): State<Svc>,
+    csrf: Csrf,
+    ClientIp(ip): ClientIp,
+    axum::Form(f): axum::Form<ForgotForm>,
+) -> WebResult {
+    csrf.check(f.csrf_token.as_deref())?;
+    let email = f.email.unwrap_or_default();
+    // Throttled like a failed login, so the form cannot be used to flood a mailbox.
+    if svc.throttle.failed(svc.store.as_ref(), &email, &ip, svc.clock.now()).await? {
+        return Err(WebError::TooMany);
+    }
+    svc.forgot_password(&email).await?;
+    // The same answer whether or not the address has an account.
+    let html = render(
+        &svc,
+        "forgot.html",
+        context! { site => site_ctx(&svc), csrf => csrf.token, sent => true, email => email },
+    )?;
+    Ok(csrf.page(&svc, html))
+}
