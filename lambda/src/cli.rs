@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use site_builder::HelpdeskConfig;
 
-use crate::model::{Org, Role};
+use crate::model::Role;
 use crate::{AppState, Service, app, backends};
 
 #[derive(Debug, Parser)]
@@ -202,24 +202,7 @@ async fn admin(content: &Path, data_dir: &Path, command: AdminCommand) -> anyhow
         }
         AdminCommand::Org { command: OrgCommand::Create { name, sector, plan, share_tickets } } => {
             let (svc, _) = service().await?;
-            if !svc.config.sectors.iter().any(|s| s.id == sector) {
-                let known: Vec<_> = svc.config.sectors.iter().map(|s| s.id.as_str()).collect();
-                anyhow::bail!("unknown sector `{sector}` (known: {})", known.join(", "));
-            }
-            let plan = match plan {
-                Some(p) if svc.config.plans.iter().any(|x| x.id == p) => p,
-                Some(p) => anyhow::bail!("unknown plan `{p}`"),
-                None => svc.config.plans.first().map(|p| p.id.clone()).unwrap_or_default(),
-            };
-            let org = Org {
-                id: crate::auth::random_token(9),
-                name: name.trim().to_owned(),
-                sector,
-                plan,
-                share_tickets,
-                created: chrono::Utc::now(),
-            };
-            svc.store.create_org(&org).await?;
+            let org = svc.create_org(&name, &sector, plan.as_deref(), share_tickets).await?;
             println!("created organisation {} ({})", org.name, org.id);
         }
         AdminCommand::Invite { email, org, role, name, lang } => {

@@ -59,6 +59,13 @@ pub struct User {
     /// argon2id PHC string; `None` until the invitation is accepted.
     pub password_hash: Option<String>,
     pub created: DateTime<Utc>,
+    /// A deactivated account cannot log in (its sessions end when it is deactivated).
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -31,7 +31,12 @@ macro_rules! on_both_stores {
     };
 }
 
-on_both_stores!(life_of_a_ticket, two_agents_answer_at_once);
+on_both_stores!(
+    life_of_a_ticket,
+    two_agents_answer_at_once,
+    reports_count_the_weeks,
+    admin_manages_organisations_and_people
+);
 
 const QUESTION: &str = "De vergunningaanvraag blijft hangen op stap 3.";
 
@@ -275,7 +280,13 @@ async fn agent_routes_are_for_staff_only() {
     let number = location.trim_start_matches("/portal/tickets/").split('?').next().expect("number").to_owned();
     let anne = staff(&app, "anne@klaver.example", "Anne de Vries", Role::Agent).await;
     let boss = staff(&app, "baas@klaver.example", "De Baas", Role::Admin).await;
-    let gets = ["/agent".to_owned(), format!("/agent/tickets/{number}"), "/agent/calls/new".to_owned()];
+    let gets = [
+        "/agent".to_owned(),
+        format!("/agent/tickets/{number}"),
+        "/agent/calls/new".to_owned(),
+        "/agent/reports".to_owned(),
+        "/agent/reports.csv?table=weeks".to_owned(),
+    ];
     let posts = ["answer", "note", "assign", "state", "escalate"].map(|a| format!("/agent/tickets/{number}/{a}"));
     let anonymous = client();
     for path in &gets {
@@ -343,4 +354,173 @@ async fn a_phone_call_becomes_an_answered_ticket() {
     app.wait_for_mail("alice@aadorp.example", "Antwoord").await;
     let (_, mine) = page(&alice, &app.url("/portal/tickets")).await;
     assert!(mine.contains(&number), "the subscriber finds it among their tickets");
+}
+
+async fn reports_count_the_weeks(app: TestApp) {
+    let org = app.org("Gemeente Aadorp", true).await;
+    let alice = app.subscriber("alice@aadorp.example", &org).await;
+    let anne = staff(&app, "anne@klaver.example", "Anne de Vries", Role::Agent).await;
+    let mut numbers = Vec::new();
+    for subject in ["Eerste vraag", "Tweede vraag", "Derde vraag"] {
+        let location = file_ticket(&app, &alice, subject).await;
+        numbers.push(location.trim_start_matches("/portal/tickets/").split('?').next().expect("number").to_owned());
+    }
+    // Two answered at once (within the target), one left waiting; one answer rated.
+    for number in &numbers[..2] {
+        let html = ticket_page(&app, &anne, number).await;
+        let resp = agent_post(&app, &anne, &html, number, "answer", &[("body", "Zo werkt het.")]).await;
+        assert_eq!(resp.status(), 303);
+    }
+    let mail = app.wait_for_mail("alice@aadorp.example", "Antwoord").await;
+    let rate = link_in(&mail.text, "rating=dissatisfied").expect("rating link");
+    let rater = client();
+    let (_, form) = page(&rater, &rate).await;
+    let csrf = field(&form, "csrf_token").expect("csrf");
+    let comment = "=HYPERLINK(\"http://evil.example\") te traag, <b>jammer</b>";
+    let resp = rater
+        .post(rate.split('?').next().expect("url"))
+        .form(&[("csrf_token", csrf.as_str()), ("rating", "dissatisfied"), ("comment", comment)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 200);
+
+    let (status, html) = page(&anne, &app.url("/agent/reports")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<svg class=\"chart\""), "charts are drawn on the server");
+    assert!(html.contains("Anne de Vries"), "ratings per agent");
+    assert!(html.contains("&lt;b&gt;jammer&lt;/b&gt;"), "comments are escaped");
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 4, "every chart is inline SVG, drawn without JavaScript");
+    let report = app.service.report(12).await.expect("report");
+    let this_week = report.weeks.last().expect("this week");
+    assert_eq!((this_week.filed, this_week.answered, this_week.within_target, this_week.solved), (3, 2, 2, 2));
+    assert_eq!(this_week.dissatisfied, 1);
+    assert_eq!(report.per_agent.len(), 1);
+
+    let resp = anne.get(app.url("/agent/reports.csv?table=weeks")).send().await.expect("csv");
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = resp.text().await.expect("text");
+    let last = csv.lines().last().expect("a row");
+    assert!(last.contains(",3,2,2,2,"), "{last}");
+    let comments =
+        anne.get(app.url("/agent/reports.csv?table=comments")).send().await.expect("csv").text().await.expect("text");
+    assert!(comments.contains("'=HYPERLINK"), "a formula in a comment is defused: {comments}");
+}
+
+async fn admin_manages_organisations_and_people(app: TestApp) {
+    let boss = staff(&app, "baas@klaver.example", "De Baas", Role::Admin).await;
+    let anne = staff(&app, "anne@klaver.example", "Anne de Vries", Role::Agent).await;
+    // Only admins: agents and subscribers find nothing, visitors are sent to log in.
+    assert_eq!(anne.get(app.url("/admin")).send().await.expect("get").status(), 404);
+    assert_eq!(client().get(app.url("/admin")).send().await.expect("get").status(), 303);
+
+    // A new organisation; a mistake first keeps what was typed.
+    let (_, html) = page(&boss, &app.url("/admin")).await;
+    let csrf = field(&html, "csrf_token").expect("csrf");
+    let resp = boss
+        .post(app.url("/admin/orgs"))
+        .form(&[("csrf_token", csrf.as_str()), ("name", ""), ("sector", "advies"), ("plan", "premium")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 422);
+    let resp = boss
+        .post(app.url("/admin/orgs"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Bureau Veld"),
+            ("sector", "advies"),
+            ("plan", "premium"),
+            ("share_tickets", "1"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    let org_url = resp.headers()["location"].to_str().expect("location").to_owned();
+    let org = app.store().org_by_name("Bureau Veld").await.expect("get").expect("created");
+    assert_eq!((org.sector.as_str(), org.plan.as_str(), org.share_tickets), ("advies", "premium", true));
+    let (_, list) = page(&boss, &app.url("/admin")).await;
+    assert!(list.contains("Bureau Veld"));
+
+    // Settings change.
+    let resp = boss
+        .post(app.url(&org_url))
+        .form(&[("csrf_token", csrf.as_str()), ("sector", "overheid"), ("plan", "basis")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    let org = app.store().org(&org.id).await.expect("get").expect("org");
+    assert_eq!((org.sector.as_str(), org.plan.as_str(), org.share_tickets), ("overheid", "basis", false));
+
+    // Invite someone, in English; they set a password and log in.
+    let resp = boss
+        .post(app.url(&format!("{org_url}/invite")))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", "Piet@Veld.example"),
+            ("name", "Piet"),
+            ("role", "subscriber"),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    let invitation = app.wait_for_mail("piet@veld.example", "Invitation").await;
+    let piet = client();
+    app.set_password(&piet, &link_in(&invitation.text, "/invite/").expect("link"), "een heel goed wachtwoord").await;
+    assert_eq!(piet.get(app.url("/portal")).send().await.expect("get").status(), 200);
+    let (_, people) = page(&boss, &app.url(&org_url)).await;
+    assert!(people.contains("piet@veld.example"));
+    let user = app.store().user_by_email("piet@veld.example").await.expect("get").expect("user");
+
+    // Made an agent: the role changes and old sessions end.
+    let resp = boss
+        .post(app.url(&format!("/admin/people/{}", user.id)))
+        .form(&[("csrf_token", csrf.as_str()), ("role", "agent")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    assert_eq!(app.store().user(&user.id).await.expect("get").expect("user").role, Role::Agent);
+    assert_eq!(piet.get(app.url("/portal")).send().await.expect("get").status(), 303, "logged out");
+
+    // Deactivated: cannot log in any more.
+    let piet = app.login("piet@veld.example").await;
+    assert_eq!(piet.get(app.url("/agent")).send().await.expect("get").status(), 200);
+    let resp = boss
+        .post(app.url(&format!("/admin/people/{}", user.id)))
+        .form(&[("csrf_token", csrf.as_str()), ("active", "0")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    assert_eq!(piet.get(app.url("/agent")).send().await.expect("get").status(), 303, "the session ended");
+    let c = client();
+    let (_, login) = page(&c, &app.url("/login")).await;
+    let csrf_login = field(&login, "csrf_token").expect("csrf");
+    let resp = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", csrf_login.as_str()),
+            ("email", "piet@veld.example"),
+            ("password", "een heel goed wachtwoord"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 401, "a deactivated account cannot log in");
+
+    // An admin cannot lock themselves out.
+    let me = app.store().user_by_email("baas@klaver.example").await.expect("get").expect("admin");
+    let resp = boss
+        .post(app.url(&format!("/admin/people/{}", me.id)))
+        .form(&[("csrf_token", csrf.as_str()), ("active", "0")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 422);
+    assert!(app.store().user(&me.id).await.expect("get").expect("admin").active);
 }

@@ -49,6 +49,8 @@ conformance!(
     queue_orders_by_due_day_filters_and_pages,
     concurrent_updates_of_one_version_one_wins,
     evaluations_are_one_per_answer,
+    organisations_and_people_are_listed_and_changed,
+    reports_read_tickets_and_ratings_by_date,
 );
 
 type S = Arc<dyn Store>;
@@ -72,6 +74,7 @@ fn user(email: &str, org_id: &str) -> User {
         org_id: org_id.into(),
         role: Role::Subscriber,
         password_hash: None,
+        active: true,
         created: Utc::now(),
     }
 }
@@ -556,4 +559,70 @@ async fn evaluations_are_one_per_answer(store: S) {
     e.updated = now + Duration::minutes(5);
     store.put_evaluation(&e).await.expect("change");
     assert_eq!(store.evaluation("answer-1").await.expect("get"), Some(e));
+}
+
+async fn organisations_and_people_are_listed_and_changed(store: S) {
+    let (b, a) = (org("Bureau Veld"), org("aadorp"));
+    store.create_org(&b).await.expect("create");
+    store.create_org(&a).await.expect("create");
+    let names: Vec<String> = store.orgs().await.expect("orgs").into_iter().map(|o| o.name).collect();
+    assert_eq!(names, ["aadorp", "Bureau Veld"], "by name, ignoring case");
+    let mut changed = b.clone();
+    changed.plan = "premium".into();
+    changed.share_tickets = false;
+    changed.name = "Hernoemd".into();
+    store.update_org(&changed).await.expect("update");
+    let stored = store.org(&b.id).await.expect("get").expect("org");
+    assert_eq!((stored.plan.as_str(), stored.share_tickets, stored.name.as_str()), ("premium", false, "Bureau Veld"));
+
+    let piet = user("piet@veld.example", &b.id);
+    let anna = user("anna@veld.example", &b.id);
+    let other = user("kees@aadorp.example", &a.id);
+    for u in [&piet, &anna, &other] {
+        store.create_user(u).await.expect("user");
+    }
+    store.set_password(&piet.id, "hash").await.expect("password");
+    let people: Vec<String> = store.users_in_org(&b.id).await.expect("people").into_iter().map(|u| u.email).collect();
+    assert_eq!(people, ["anna@veld.example", "piet@veld.example"]);
+    let mut p = piet.clone();
+    p.role = Role::Agent;
+    p.active = false;
+    p.password_hash = None;
+    store.update_user(&p).await.expect("update");
+    let stored = store.user(&piet.id).await.expect("get").expect("user");
+    assert_eq!((stored.role, stored.active), (Role::Agent, false));
+    assert_eq!(stored.password_hash.as_deref(), Some("hash"), "the password is not touched");
+}
+
+async fn reports_read_tickets_and_ratings_by_date(store: S) {
+    let anna = user("anna@wolde.example", "wolde");
+    let now = Utc::now();
+    // Filed 40 days ago (another month), 3 days ago and now.
+    for (i, days) in [40, 3, 0].iter().enumerate() {
+        let mut new = new_ticket(&anna, &format!("r{i}"), &format!("Vraag {i}"));
+        new.ticket.created = now - Duration::days(*days);
+        store.create_ticket(new, &numbering(), ack()).await.expect("create");
+    }
+    let recent = store.tickets_created(now - Duration::days(7), now + Duration::seconds(1)).await.expect("recent");
+    assert_eq!(recent.iter().map(|t| t.number.as_str()).collect::<Vec<_>>(), ["#2", "#3"]);
+    let all = store.tickets_created(now - Duration::days(60), now + Duration::seconds(1)).await.expect("all");
+    assert_eq!(all.len(), 3);
+    assert!(store.tickets_created(now + Duration::days(1), now + Duration::days(2)).await.expect("none").is_empty());
+
+    for (id, days) in [("old", 45), ("new", 1)] {
+        let e = Evaluation {
+            answer_id: id.into(),
+            ticket: "#1".into(),
+            agent_id: None,
+            agent_name: "Anne".into(),
+            sector: "overheid".into(),
+            rating: Rating::Neutral,
+            comment: String::new(),
+            created: now - Duration::days(days),
+            updated: now - Duration::days(days),
+        };
+        store.put_evaluation(&e).await.expect("put");
+    }
+    let rated = store.evaluations_created(now - Duration::days(7), now + Duration::seconds(1)).await.expect("rated");
+    assert_eq!(rated.iter().map(|e| e.answer_id.as_str()).collect::<Vec<_>>(), ["new"]);
 }

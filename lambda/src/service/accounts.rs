@@ -26,6 +26,7 @@ impl Service {
             org_id: org.id.clone(),
             role,
             password_hash: None,
+            active: true,
             created: self.clock.now(),
         };
         self.store.create_user(&user).await?;
@@ -45,7 +46,7 @@ impl Service {
 
     /// Sends a password-reset link if the address belongs to an account; says nothing either way.
     pub async fn forgot_password(&self, email: &str) -> Result<(), ServiceError> {
-        let Some(user) = self.store.user_by_email(email.trim()).await? else { return Ok(()) };
+        let Some(user) = self.store.user_by_email(email.trim()).await?.filter(|u| u.active) else { return Ok(()) };
         let link = self.issue_link(&user, TokenKind::Reset, "password/reset", RESET_VALID).await?;
         let lang = self.lang();
         let mail = self.mail_in(

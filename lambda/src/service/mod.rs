@@ -22,8 +22,10 @@ use crate::model::*;
 use crate::store::{Store, StoreError};
 
 pub mod accounts;
+pub mod admin;
 pub mod agent;
 pub mod evaluations;
+pub mod reports;
 pub mod tickets;
 
 pub use crate::render::urlencode;

@@ -7,17 +7,17 @@
 //!
 //! | item | pk / sk | indexes |
 //! |---|---|---|
-//! | organisation | `ORG#{id}` / `ORG` | |
+//! | organisation | `ORG#{id}` / `ORG` | gsi1 `ORGS` / lowercase name |
 //! | organisation name (unique) | `ORGNAME#{lowercase name}` / `ORGNAME` | |
-//! | user | `USER#{id}` / `USER` | |
+//! | user | `USER#{id}` / `USER` | gsi2 `MEMBERS#{org}` / e-mail |
 //! | e-mail address (unique) | `EMAIL#{email}` / `EMAIL` | |
 //! | session (TTL) | `SESSION#{hash}` / `SESSION` | gsi1 `USER#{id}#SESSIONS` / hash |
 //! | single-use token (TTL) | `TOKEN#{hash}` / `TOKEN` | |
-//! | ticket | `TICKET#{number}` / `TICKET` | gsi1 `ORG#{org}` / seq; gsi2 `ORG#{org}#STATE#{state}` / seq; gsi3 `REQ#{user}` / seq; gsi4 `QUEUE` / `{due}#{seq}` while open or in progress, `RESOLVED` / `{resolved ms}#{seq}` while resolved |
+//! | ticket | `TICKET#{number}` / `TICKET` | gsi1 `ORG#{org}` / seq; gsi2 `ORG#{org}#STATE#{state}` / seq; gsi3 `REQ#{user}` / seq; gsi4 `QUEUE` / `{due}#{seq}` while open or in progress, `RESOLVED` / `{resolved ms}#{seq}` while resolved; gsi5 `CREATED#{yyyy-mm}` / seq |
 //! | message | `TICKET#{number}` / `MSG#{time}#{id}` | |
 //! | ticket counter | `COUNTER#ticket` / `COUNTER` | |
 //! | tickets per state | `COUNTER#states` / `COUNTER` (one number attribute per state) | |
-//! | evaluation | `EVAL#{answer id}` / `EVAL` | |
+//! | evaluation | `EVAL#{answer id}` / `EVAL` | gsi1 `RATED#{yyyy-mm}` / `{created ms}#{answer id}` |
 //! | submission (TTL) | `IDEMP#{key}` / `IDEMP` | |
 //! | outgoing mail | `MAIL#{id}` / `MAIL` | gsi2 `OUTBOX` / `{next attempt}#{id}` while unsent |
 //! | rate-limit window (TTL) | `HIT#{key}#{window}` / `HIT` | |
@@ -111,6 +111,18 @@ fn expired(item: &Item, now: DateTime<Utc>) -> bool {
     number(item, "expires_at").is_some_and(|t| t <= now.timestamp())
 }
 
+/// The months (`yyyy-mm`) that `[from, to)` touches.
+fn months(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<String> {
+    use chrono::Datelike;
+    let mut out = Vec::new();
+    let (mut y, mut m) = (from.year(), from.month());
+    while (y, m) <= (to.year(), to.month()) {
+        out.push(format!("{y:04}-{m:02}"));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
 fn seq_key(seq: u64) -> String {
     format!("{seq:012}")
 }
@@ -129,6 +141,8 @@ fn ticket_item(t: &Ticket) -> Result<Item> {
     item.insert("gsi2sk".into(), s(&seq));
     item.insert("gsi3pk".into(), s(format!("REQ#{}", t.requester_id)));
     item.insert("gsi3sk".into(), s(&seq));
+    item.insert("gsi5pk".into(), s(format!("CREATED#{}", t.created.format("%Y-%m"))));
+    item.insert("gsi5sk".into(), s(&seq));
     // The agents' queue (one partition: a helpdesk's open tickets are thousands, not millions)
     // and the resolved tickets waiting to close by themselves. The attributes below it are what
     // the queue's filters read.
@@ -427,6 +441,24 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
+    /// Every record in one partition of an index, in its order.
+    async fn index_all<T: DeserializeOwned>(&self, index: &str, pk: &str) -> Result<Vec<T>> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression(format!("{index}pk = :pk"))
+            .expression_attribute_values(":pk", s(pk))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<std::result::Result<Vec<Item>, _>>()
+            .await
+            .map_err(backend)?;
+        items.iter().map(data).collect()
+    }
+
     async fn counter(&self) -> Result<u64> {
         let item = self.get("COUNTER#ticket", "COUNTER").await?;
         Ok(item.and_then(|i| number(&i, "value")).unwrap_or(0) as u64)
@@ -454,6 +486,7 @@ const EMAIL: &str = "EMAIL";
 impl DynamoStore {
     /// Writes a new record (`{kind}#{id}`) and the item reserving its unique, case-insensitive
     /// name (`{name_kind}#{name}`, pointing at the id) in one transaction: both or neither.
+    #[allow(clippy::too_many_arguments)]
     async fn create_unique<T: Serialize>(
         &self,
         name_kind: &str,
@@ -461,11 +494,15 @@ impl DynamoStore {
         kind: &str,
         id: &str,
         record: &T,
+        index: [(&str, String); 2],
         what: &str,
     ) -> Result<()> {
         let mut reserved = key(format!("{name_kind}#{}", name.to_lowercase()), name_kind);
         reserved.insert("id".into(), s(id));
-        let record = with_data(key(format!("{kind}#{id}"), kind), record)?;
+        let mut record = with_data(key(format!("{kind}#{id}"), kind), record)?;
+        for (attribute, value) in index {
+            record.insert(attribute.into(), s(value));
+        }
         let items = vec![
             put(&self.table, record, Some("attribute_not_exists(pk)"))?,
             put(&self.table, reserved, Some("attribute_not_exists(pk)"))?,
@@ -494,7 +531,8 @@ fn jitter(attempt: u32) -> Duration {
 impl Store for DynamoStore {
     async fn create_org(&self, org: &Org) -> Result<()> {
         let what = format!("organisation {}", org.name);
-        self.create_unique(ORG_NAME, &org.name, ORG, &org.id, org, &what).await
+        let index = [("gsi1pk", "ORGS".into()), ("gsi1sk", org.name.to_lowercase())];
+        self.create_unique(ORG_NAME, &org.name, ORG, &org.id, org, index, &what).await
     }
 
     async fn org(&self, id: &str) -> Result<Option<Org>> {
@@ -507,7 +545,8 @@ impl Store for DynamoStore {
 
     async fn create_user(&self, user: &User) -> Result<()> {
         let what = format!("user {}", user.email);
-        self.create_unique(EMAIL, &user.email, USER, &user.id, user, &what).await
+        let index = [("gsi2pk", format!("MEMBERS#{}", user.org_id)), ("gsi2sk", user.email.clone())];
+        self.create_unique(EMAIL, &user.email, USER, &user.id, user, index, &what).await
     }
 
     async fn user(&self, id: &str) -> Result<Option<User>> {
@@ -520,6 +559,32 @@ impl Store for DynamoStore {
 
     async fn set_password(&self, user_id: &str, hash: &str) -> Result<()> {
         self.modify(format!("USER#{user_id}"), "USER", |u: &mut User, _| u.password_hash = Some(hash.to_owned())).await
+    }
+
+    async fn orgs(&self) -> Result<Vec<Org>> {
+        self.index_all("gsi1", "ORGS").await
+    }
+
+    async fn update_org(&self, org: &Org) -> Result<()> {
+        self.modify(format!("ORG#{}", org.id), "ORG", |o: &mut Org, _| {
+            o.sector = org.sector.clone();
+            o.plan = org.plan.clone();
+            o.share_tickets = org.share_tickets;
+        })
+        .await
+    }
+
+    async fn users_in_org(&self, org_id: &str) -> Result<Vec<User>> {
+        self.index_all("gsi2", &format!("MEMBERS#{org_id}")).await
+    }
+
+    async fn update_user(&self, user: &User) -> Result<()> {
+        self.modify(format!("USER#{}", user.id), "USER", |u: &mut User, _| {
+            u.name = user.name.clone();
+            u.role = user.role;
+            u.active = user.active;
+        })
+        .await
     }
 
     async fn put_session(&self, session: &Session) -> Result<()> {
@@ -850,13 +915,34 @@ impl Store for DynamoStore {
     }
 
     async fn put_evaluation(&self, e: &Evaluation) -> Result<()> {
-        let item = with_data(key(format!("EVAL#{}", e.answer_id), "EVAL"), e)?;
+        let mut item = with_data(key(format!("EVAL#{}", e.answer_id), "EVAL"), e)?;
+        item.insert("gsi1pk".into(), s(format!("RATED#{}", e.created.format("%Y-%m"))));
+        item.insert("gsi1sk".into(), s(format!("{}#{}", millis_key(e.created), e.answer_id)));
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
         Ok(())
     }
 
     async fn evaluation(&self, answer_id: &str) -> Result<Option<Evaluation>> {
         self.get_data(format!("EVAL#{answer_id}"), "EVAL").await
+    }
+
+    async fn tickets_created(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Ticket>> {
+        let mut out: Vec<Ticket> = Vec::new();
+        for month in months(from, to) {
+            out.extend(self.index_all::<Ticket>("gsi5", &format!("CREATED#{month}")).await?);
+        }
+        out.retain(|t| t.created >= from && t.created < to);
+        out.sort_by_key(|t| t.seq);
+        Ok(out)
+    }
+
+    async fn evaluations_created(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Evaluation>> {
+        let mut out: Vec<Evaluation> = Vec::new();
+        for month in months(from, to) {
+            out.extend(self.index_all::<Evaluation>("gsi1", &format!("RATED#{month}")).await?);
+        }
+        out.retain(|e| e.created >= from && e.created < to);
+        Ok(out)
     }
 
     async fn enqueue_mail(&self, mail: &OutgoingMail) -> Result<()> {
@@ -954,7 +1040,7 @@ mod tests {
         let layout = TableLayout::from_template().expect("template");
         assert_eq!(layout.key, ("pk".to_owned(), "sk".to_owned()));
         assert_eq!(layout.ttl_attribute, "expires_at");
-        for i in 1..=4 {
+        for i in 1..=5 {
             let name = format!("gsi{i}");
             assert!(
                 layout.indexes.contains(&(name.clone(), format!("{name}pk"), format!("{name}sk"))),

@@ -55,6 +55,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn user(&self, id: &str) -> Result<Option<User>>;
     async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
     async fn set_password(&self, user_id: &str, hash: &str) -> Result<()>;
+    /// Every organisation, by name.
+    async fn orgs(&self) -> Result<Vec<Org>>;
+    /// Saves an organisation's sector, plan and sharing (its id and name stay).
+    async fn update_org(&self, org: &Org) -> Result<()>;
+    /// The people of an organisation, by e-mail address.
+    async fn users_in_org(&self, org_id: &str) -> Result<Vec<User>>;
+    /// Saves a user's name, role and whether the account is active (not the password, the
+    /// e-mail address or the organisation).
+    async fn update_user(&self, user: &User) -> Result<()>;
 
     // Sessions and single-use tokens (both expire).
     async fn put_session(&self, session: &Session) -> Result<()>;
@@ -99,6 +108,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores the rating of an answer, replacing an earlier one of the same answer.
     async fn put_evaluation(&self, evaluation: &Evaluation) -> Result<()>;
     async fn evaluation(&self, answer_id: &str) -> Result<Option<Evaluation>>;
+
+    // Reports.
+    /// Tickets filed in `[from, to)`, in filing order.
+    async fn tickets_created(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Ticket>>;
+    /// Ratings first given in `[from, to)`.
+    async fn evaluations_created(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Evaluation>>;
 
     // The mail outbox.
     async fn enqueue_mail(&self, mail: &OutgoingMail) -> Result<()>;

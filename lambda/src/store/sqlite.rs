@@ -278,6 +278,12 @@ impl SqliteStore {
         data.map(|d| from_json(&d)).transpose()
     }
 
+    fn all_json<T: DeserializeOwned>(conn: &Connection, sql: &str, args: impl rusqlite::Params) -> Result<Vec<T>> {
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(backend)?;
+        rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+    }
+
     fn ticket_page(conn: &Connection, column: &str, key: &str, q: &TicketQuery) -> Result<Page<Ticket>> {
         let limit = q.limit.clamp(1, 200);
         let before: i64 = q.cursor.as_deref().and_then(|c| c.parse().ok()).unwrap_or(i64::MAX);
@@ -381,6 +387,50 @@ impl Store for SqliteStore {
                 Self::get_json(c, "SELECT data FROM users WHERE id = ?1", &user_id)?.ok_or(StoreError::NotFound)?;
             user.password_hash = Some(hash);
             c.execute("UPDATE users SET data = ?2 WHERE id = ?1", params![user_id, to_json(&user)?])
+                .map(drop)
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn orgs(&self) -> Result<Vec<Org>> {
+        self.read(|c| Self::all_json(c, "SELECT data FROM orgs ORDER BY name COLLATE NOCASE", params![]))
+    }
+
+    async fn update_org(&self, org: &Org) -> Result<()> {
+        let org = org.clone();
+        self.write(move |c| {
+            let mut stored: Org =
+                Self::get_json(c, "SELECT data FROM orgs WHERE id = ?1", &org.id)?.ok_or(StoreError::NotFound)?;
+            stored.sector = org.sector;
+            stored.plan = org.plan;
+            stored.share_tickets = org.share_tickets;
+            c.execute("UPDATE orgs SET data = ?2 WHERE id = ?1", params![stored.id, to_json(&stored)?])
+                .map(drop)
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn users_in_org(&self, org_id: &str) -> Result<Vec<User>> {
+        self.read(|c| {
+            Self::all_json(
+                c,
+                "SELECT data FROM users WHERE json_extract(data, '$.org_id') = ?1 ORDER BY email",
+                params![org_id],
+            )
+        })
+    }
+
+    async fn update_user(&self, user: &User) -> Result<()> {
+        let user = user.clone();
+        self.write(move |c| {
+            let mut stored: User =
+                Self::get_json(c, "SELECT data FROM users WHERE id = ?1", &user.id)?.ok_or(StoreError::NotFound)?;
+            stored.name = user.name;
+            stored.role = user.role;
+            stored.active = user.active;
+            c.execute("UPDATE users SET data = ?2 WHERE id = ?1", params![stored.id, to_json(&stored)?])
                 .map(drop)
                 .map_err(backend)
         })
@@ -679,6 +729,24 @@ impl Store for SqliteStore {
 
     async fn evaluation(&self, answer_id: &str) -> Result<Option<Evaluation>> {
         self.read(|c| Self::get_json(c, "SELECT data FROM evaluations WHERE answer_id = ?1", answer_id))
+    }
+
+    async fn tickets_created(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Ticket>> {
+        // Tickets are numbered in filing order: start at the first one filed at `from` or later.
+        let tickets: Vec<Ticket> = self.read(|c| {
+            Self::all_json(
+                c,
+                "SELECT data FROM tickets WHERE seq >= COALESCE((SELECT min(seq) FROM tickets \
+                 WHERE json_extract(data, '$.created') >= ?1), 1 << 62) ORDER BY seq",
+                params![(from - chrono::Duration::seconds(1)).to_rfc3339()],
+            )
+        })?;
+        Ok(tickets.into_iter().filter(|t| t.created >= from && t.created < to).collect())
+    }
+
+    async fn evaluations_created(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Evaluation>> {
+        let all: Vec<Evaluation> = self.read(|c| Self::all_json(c, "SELECT data FROM evaluations", params![]))?;
+        Ok(all.into_iter().filter(|e| e.created >= from && e.created < to).collect())
     }
 
     async fn enqueue_mail(&self, mail: &OutgoingMail) -> Result<()> {

@@ -70,7 +70,7 @@ async fn login(
         .await
         .unwrap_or(false)
     };
-    let (Some(user), true) = (user, ok && hash.is_some()) else {
+    let (Some(user), true) = (user.filter(|u| u.active), ok && hash.is_some()) else {
         svc.throttle.failed(svc.store.as_ref(), &email, &ip, now).await?;
         let html = render(
             &svc,

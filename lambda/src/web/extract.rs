@@ -77,7 +77,7 @@ pub fn no_store(resp: &mut Response) {
 pub async fn current_user(svc: &Service, headers: &HeaderMap) -> WebResult<Option<User>> {
     let Some(secret) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
     let Some(session) = svc.store.session(&sha256_hex(&secret), svc.clock.now()).await? else { return Ok(None) };
-    Ok(svc.store.user(&session.user_id).await?)
+    Ok(svc.store.user(&session.user_id).await?.filter(|u| u.active))
 }
 
 /// The logged-in user, or a redirect to the login page that comes back to `back`.

@@ -1,5 +1,5 @@
 //! HTTP, by audience: [`account`] (log in, passwords), [`portal`] (subscribers), [`agent`]
-//! (helpdesk staff), [`evaluate`] (rating an answer from an e-mail link, no login). Shared pieces
+//! (helpdesk staff), [`admin`] (organisations and people), [`evaluate`] (rating an answer from an e-mail link, no login). Shared pieces
 //! sit beside them: [`extract`] (cookies, CSRF, the current user, the client's address) and
 //! [`error`] (one error type, rendered as a page in the request's language).
 //!
@@ -15,6 +15,7 @@ use minijinja::Value;
 use crate::service::Service;
 
 pub mod account;
+pub mod admin;
 pub mod agent;
 pub mod error;
 pub mod evaluate;
@@ -31,7 +32,12 @@ pub type Svc = Arc<Service>;
 
 /// Every page and form of the service.
 pub fn routes() -> Router<Svc> {
-    Router::new().merge(account::routes()).merge(portal::routes()).merge(agent::routes()).merge(evaluate::routes())
+    Router::new()
+        .merge(account::routes())
+        .merge(portal::routes())
+        .merge(agent::routes())
+        .merge(admin::routes())
+        .merge(evaluate::routes())
 }
 
 /// Renders a page in the request's language.

@@ -20,8 +20,11 @@ use crate::search::SearchHandle;
 use crate::service::agent::AgentAction;
 use crate::service::{MAX_TEXT, Service, ServiceError, TicketDraft};
 
+pub mod reports;
+
 pub fn routes() -> axum::Router<Svc> {
     axum::Router::new()
+        .merge(reports::routes())
         .route("/agent", get(queue))
         .route("/agent/tickets/{number}", get(show))
         .route("/agent/tickets/{number}/{action}", post(act))
