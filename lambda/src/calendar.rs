@@ -3,7 +3,21 @@
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Europe::Amsterdam;
-use site_builder::config::Holidays;
+use site_builder::config::{Holidays, OfficeHours};
+
+fn office_day(hours: &OfficeHours, day: NaiveDate) -> bool {
+    use site_builder::config::Weekday as W;
+    let w = match day.weekday() {
+        Weekday::Mon => W::Mon,
+        Weekday::Tue => W::Tue,
+        Weekday::Wed => W::Wed,
+        Weekday::Thu => W::Thu,
+        Weekday::Fri => W::Fri,
+        Weekday::Sat => W::Sat,
+        Weekday::Sun => W::Sun,
+    };
+    hours.days.contains(&w)
+}
 
 /// Easter Sunday (Gregorian calendar; the anonymous algorithm).
 pub fn easter(year: i32) -> NaiveDate {
@@ -93,6 +107,32 @@ impl Calendar {
             }
         }
         sign * n
+    }
+
+    /// Whether the office (and the phone line) is open at `now`: a working day, one of the
+    /// office days, between opening and closing time, all in Amsterdam.
+    pub fn is_open(&self, now: DateTime<Utc>, hours: &OfficeHours) -> bool {
+        let local = now.with_timezone(&Amsterdam);
+        let day = local.date_naive();
+        let time = local.time();
+        self.is_working_day(day) && office_day(hours, day) && time >= hours.opens && time < hours.closes
+    }
+
+    /// When the office opens next (now, if it is open), in Amsterdam.
+    pub fn next_opening(&self, now: DateTime<Utc>, hours: &OfficeHours) -> Option<chrono::NaiveDateTime> {
+        let local = now.with_timezone(&Amsterdam).naive_local();
+        let mut day = local.date();
+        for _ in 0..370 {
+            if self.is_working_day(day) && office_day(hours, day) {
+                let opens = day.and_time(hours.opens);
+                let closes = day.and_time(hours.closes);
+                if local < closes {
+                    return Some(opens.max(local));
+                }
+            }
+            day = day + Days::new(1);
+        }
+        None
     }
 
     /// Today in Amsterdam.
@@ -223,6 +263,28 @@ mod tests {
         // 00:30 in Amsterdam, before closing -> Monday 7 December.
         let utc = DateTime::parse_from_rfc3339("2026-11-29T23:30:00Z").expect("time").with_timezone(&Utc);
         assert_eq!(c.due_date(utc, 5), date(2026, 12, 7));
+    }
+
+    #[test]
+    fn office_hours_open_and_close() {
+        use site_builder::config::Weekday as W;
+        let hours = OfficeHours {
+            timezone: "Europe/Amsterdam".into(),
+            days: vec![W::Mon, W::Tue, W::Wed, W::Thu, W::Fri],
+            opens: NaiveTime::from_hms_opt(8, 30, 0).expect("time"),
+            closes: NaiveTime::from_hms_opt(17, 0, 0).expect("time"),
+        };
+        let c = Calendar::new(Holidays { dutch_public: true, extra: vec![] });
+        assert!(c.is_open(at(2026, 12, 2, 10, 0), &hours), "Wednesday morning");
+        assert!(!c.is_open(at(2026, 12, 2, 8, 29), &hours), "before opening");
+        assert!(!c.is_open(at(2026, 12, 2, 17, 0), &hours), "at closing");
+        assert!(!c.is_open(at(2026, 12, 5, 11, 0), &hours), "Saturday");
+        assert!(!c.is_open(at(2027, 4, 27, 11, 0), &hours), "King's Day");
+        assert!(!c.is_open(at(2026, 12, 25, 11, 0), &hours), "Christmas");
+        let next = |t| c.next_opening(t, &hours).expect("opens").format("%Y-%m-%d %H:%M").to_string();
+        assert_eq!(next(at(2026, 12, 4, 18, 0)), "2026-12-07 08:30", "Friday evening: Monday");
+        assert_eq!(next(at(2026, 12, 24, 18, 0)), "2026-12-28 08:30", "over Christmas");
+        assert_eq!(next(at(2026, 12, 2, 10, 0)), "2026-12-02 10:00", "open now");
     }
 
     #[test]

@@ -17,6 +17,11 @@ impl Clock {
         Utc::now() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
     }
 
+    /// Sets this clock (and its clones) to `t`; it runs on from there.
+    pub fn set(&self, t: DateTime<Utc>) {
+        self.offset_ms.store((t - Utc::now()).num_milliseconds(), Ordering::Relaxed);
+    }
+
     /// Moves this clock (and its clones) forward by `by`.
     pub fn advance(&self, by: Duration) {
         self.offset_ms.fetch_add(by.num_milliseconds(), Ordering::Relaxed);

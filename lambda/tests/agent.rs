@@ -524,3 +524,71 @@ async fn admin_manages_organisations_and_people(app: TestApp) {
     assert_eq!(resp.status(), 422);
     assert!(app.store().user(&me.id).await.expect("get").expect("admin").active);
 }
+
+/// "Make this a FAQ": a draft article without personal data, as a download (AWS) or written
+/// into `content/` (one machine), where `helpdesk check` accepts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_answered_ticket_becomes_a_faq_draft() {
+    let app = spawn_app().await;
+    let org = app.org("Gemeente Aadorp", true).await;
+    let alice = app.person("alice@aadorp.example", "Alice de Boer", &org, Role::Subscriber).await;
+    let anne = staff(&app, "anne@klaver.example", "Anne de Vries", Role::Agent).await;
+    let location = file_ticket(&app, &alice, "Vergunning blijft hangen op stap 3").await;
+    let number = location.trim_start_matches("/portal/tickets/").split('?').next().expect("number").to_owned();
+    let html = ticket_page(&app, &anne, &number).await;
+    // No answer yet: nothing to draft.
+    let csrf = field(&html, "csrf_token").expect("csrf");
+    let resp = anne
+        .post(app.url(&format!("/agent/tickets/{number}/faq")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 409);
+    let answer = "Beste Alice, kies bij stap 3 eerst het bevoegd gezag. Bel anders 06-12345678 of mail anne@klaver.example. Groet, Anne de Vries";
+    assert_eq!(agent_post(&app, &anne, &html, &number, "answer", &[("body", answer)]).await.status(), 303);
+
+    // On AWS (no content folder) the draft is a download.
+    let resp = anne
+        .post(app.url(&format!("/agent/tickets/{number}/faq")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-disposition"].to_str().expect("header").contains(".md"));
+    let text = resp.text().await.expect("text");
+    assert!(
+        text.starts_with("+++\ntitle = \"Vergunning blijft hangen op stap 3\"") && text.contains("draft = true"),
+        "{text}"
+    );
+    assert!(text.contains("kies bij stap 3 eerst het bevoegd gezag"));
+    for private in ["Alice", "Anne", "Vries", "06-12345678", "anne@klaver.example", "Aadorp", &number] {
+        assert!(!text.contains(private), "{private} left in the draft:\n{text}");
+    }
+
+    // On one machine it goes into content/, and the content still passes the check.
+    let ticket = app.store().ticket(&number).await.expect("get").expect("ticket");
+    let draft = app.service.faq_draft(&ticket).await.expect("draft");
+    let content = tempfile::tempdir().expect("tempdir");
+    copy_dir(&repo_content(), content.path());
+    let path = helpdesk::service::faq::write_draft(content.path(), &draft).expect("write");
+    assert_eq!(path, std::path::Path::new("faq/nl/vergunningen/vergunning-blijft-hangen-op-stap-3.md"));
+    assert!(content.path().join("faq/nl/vergunningen/_index.md").is_file(), "a new category gets its index");
+    let again = helpdesk::service::faq::write_draft(content.path(), &draft).expect("write");
+    assert!(again.ends_with("vergunning-blijft-hangen-op-stap-3-2.md"), "an existing draft is never overwritten");
+    let problems = site_builder::check(content.path());
+    assert!(problems.is_empty(), "{problems}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}

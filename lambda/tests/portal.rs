@@ -360,3 +360,31 @@ async fn portal_pages_are_valid_html() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the Nu HTML checker found errors in the portal pages:\n{text}");
 }
+
+/// Phone support (number, hours, open now) shows only for plans that include it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn phone_support_shows_for_plans_with_it_with_open_or_closed() {
+    let app = spawn_app().await;
+    let phone = app.service.config.site.phone.clone().expect("a phone number in helpdesk.toml");
+    let plus = app.org("Gemeente Aadorp", true).await; // plan "plus": phone support
+    let alice = app.subscriber("alice@aadorp.example", &plus).await;
+    let mut basis = app.org("Bureau Veld", false).await;
+    basis.plan = "basis".into();
+    app.store().update_org(&basis).await.expect("plan");
+    let piet = app.subscriber("piet@veld.example", &basis).await;
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&chrono::Utc);
+
+    // Wednesday 2 December 2026, 10:00 in Amsterdam: open.
+    app.service.clock.set(at("2026-12-02T09:00:00Z"));
+    let home = alice.get(app.url("/portal")).send().await.expect("get").text().await.expect("text");
+    assert!(home.contains(&phone), "the plan includes phone support");
+    assert!(home.contains("Nu bereikbaar"));
+    let home = piet.get(app.url("/portal")).send().await.expect("get").text().await.expect("text");
+    assert!(!home.contains(&phone), "no phone number for a plan without phone support");
+
+    // Saturday: closed, open again on Monday.
+    app.service.clock.set(at("2026-12-05T10:00:00Z"));
+    let alice = app.login("alice@aadorp.example").await;
+    let home = alice.get(app.url("/portal")).send().await.expect("get").text().await.expect("text");
+    assert!(home.contains("Nu gesloten") && home.contains("08:30"), "closed, with the next opening");
+}

@@ -163,6 +163,10 @@ pub struct Sector {
 pub struct Subtopic {
     pub id: String,
     pub name: Localized,
+    /// The FAQ category (folder under `content/faq/<lang>/`) where articles drafted from this
+    /// subtopic's tickets go; the subtopic's id when not given.
+    #[serde(default)]
+    pub faq_category: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

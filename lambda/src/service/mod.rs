@@ -25,6 +25,7 @@ pub mod accounts;
 pub mod admin;
 pub mod agent;
 pub mod evaluations;
+pub mod faq;
 pub mod reports;
 pub mod tickets;
 
@@ -54,6 +55,9 @@ pub struct Service {
     pub texts: Arc<crate::i18n::Texts>,
     /// Signs links that need no login (ratings): `HELPDESK_SECRET`.
     secret: crate::auth::Secret,
+    /// The `content/` folder when the service runs beside it (`helpdesk serve`): FAQ drafts
+    /// made from tickets are written there. On AWS there is none: drafts are downloads.
+    pub content_dir: Option<PathBuf>,
 }
 
 pub const INVITE_VALID: chrono::Duration = chrono::Duration::days(7);
@@ -107,6 +111,7 @@ impl Service {
             kick: Kick::default(),
             config: Arc::new(config),
             secret: crate::auth::Secret::random(),
+            content_dir: None,
         }
     }
 
@@ -119,6 +124,12 @@ impl Service {
     /// Uses texts read from a `content/` folder instead of the ones compiled in.
     pub fn with_texts(mut self, texts: crate::i18n::Texts) -> Self {
         self.texts = Arc::new(texts);
+        self
+    }
+
+    /// Writes FAQ drafts into this `content/` folder.
+    pub fn with_content_dir(mut self, dir: PathBuf) -> Self {
+        self.content_dir = Some(dir);
         self
     }
 

@@ -69,6 +69,7 @@ fn page(
         context! {
             site => site_ctx(svc), csrf => csrf.token, token => token, ticket => ticket, answer => answer,
             ratings => ratings, rating => rating, comment => comment, saved => saved, max_comment => MAX_COMMENT,
+            missing => status == StatusCode::UNPROCESSABLE_ENTITY,
         },
     )?;
     let mut resp = csrf.page(svc, html);

@@ -350,6 +350,9 @@ async fn act(
     let user = require_staff(&svc, &headers, &ticket_url(&number)).await?;
     csrf.check(f.csrf_token.as_deref())?;
     let ticket = svc.store.ticket(&number).await?.ok_or(WebError::NotFound)?;
+    if action == "faq" {
+        return faq_draft(&svc, &search, &csrf, &user, &ticket).await;
+    }
     let body = f.body.clone().unwrap_or_default();
     let keep_open = f.keep_open.is_some();
     let typed = match action.as_str() {
@@ -407,6 +410,69 @@ async fn act(
             ticket_page(&svc, &search, &csrf, &user, &ticket, None, None, errors, typed, status).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// "Make this a FAQ": beside `content/` the draft is written there for an editor to commit;
+/// otherwise (AWS) it is offered as a download.
+async fn faq_draft(svc: &Service, search: &SearchHandle, csrf: &Csrf, user: &User, ticket: &Ticket) -> WebResult {
+    let draft = match svc.faq_draft(ticket).await {
+        Ok(d) => d,
+        Err(ServiceError::NotNow(_)) => {
+            let problem = Some(svc.lang().get("agent_faq_no_answer"));
+            let status = StatusCode::CONFLICT;
+            return ticket_page(
+                svc,
+                search,
+                csrf,
+                user,
+                ticket,
+                None,
+                problem,
+                BTreeMap::new(),
+                Typed::default(),
+                status,
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match &svc.content_dir {
+        Some(content) => {
+            let path =
+                crate::service::faq::write_draft(content, &draft).map_err(|e| WebError::Internal(e.to_string()))?;
+            let shown = format!("content/{}", path.to_string_lossy().replace('\\', "/"));
+            let notice = Some(svc.lang().fill("agent_faq_written", &[("file", &shown)]));
+            ticket_page(
+                svc,
+                search,
+                csrf,
+                user,
+                ticket,
+                notice,
+                None,
+                BTreeMap::new(),
+                Typed::default(),
+                StatusCode::OK,
+            )
+            .await
+        }
+        None => {
+            let mut resp = draft.text.clone().into_response();
+            let h = resp.headers_mut();
+            h.insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("text/markdown; charset=utf-8"),
+            );
+            let disposition = crate::files::content_disposition(&format!("{}.md", draft.slug));
+            h.insert(
+                axum::http::header::CONTENT_DISPOSITION,
+                axum::http::HeaderValue::from_str(&disposition)
+                    .unwrap_or(axum::http::HeaderValue::from_static("attachment")),
+            );
+            h.insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("private, no-store"));
+            Ok(resp)
+        }
     }
 }
 

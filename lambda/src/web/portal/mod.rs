@@ -42,12 +42,24 @@ async fn portal_home(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap) -> 
         .collect();
     let org = svc.store.org(&user.org_id).await?;
     let plan = org.as_ref().and_then(|o| svc.config.plans.iter().find(|p| p.id == o.plan)).cloned();
+    // Phone support (number, hours, open now) only for plans that include it.
+    let now = svc.clock.now();
+    let hours = &svc.config.office_hours;
+    let phone = plan.as_ref().filter(|p| p.phone_support).map(|_| {
+        let next = svc.calendar.next_opening(now, hours);
+        let lang = svc.lang().code;
+        context! {
+            number => svc.config.site.phone, opens => hours.opens.format("%H:%M").to_string(),
+            closes => hours.closes.format("%H:%M").to_string(), open => svc.calendar.is_open(now, hours),
+            next => next.map(|n| format!("{} {}", site_builder::build::format_date(&lang, n.date()), n.format("%H:%M"))),
+        }
+    });
     let html = render(
         &svc,
         "portal.html",
         context! {
             site => site_ctx(&svc), csrf => csrf.token, user => user, tab => "home", org => org,
-            open_tickets => open, popular => popular, plan => plan,
+            open_tickets => open, popular => popular, plan => plan, phone => phone,
             office_hours => svc.config.office_hours,
             target_days => svc.config.tickets.target_working_days,
         },
