@@ -68,19 +68,31 @@ pub fn password_problem(password: &str, email: &str) -> Option<&'static str> {
     }
 }
 
-/// Login throttling: at most `per_account` failed attempts per e-mail address and
-/// `per_ip` per client address in a window of `window`.
+/// Login throttling: at most `per_account` failed attempts per e-mail address and `per_ip` per
+/// client address in a window of `window`; password-reset requests have limits of their own
+/// (`resets_per_account`, `per_ip`), so resets cannot lock anybody out of logging in.
+///
+/// An attempt is counted (reserved) *before* the password is checked, so that parallel guesses
+/// cannot all pass a check before any of them is counted; a successful login gives its
+/// reservation back.
 #[derive(Debug, Clone)]
 pub struct Throttle {
     pub per_account: u32,
     pub per_ip: u32,
+    pub resets_per_account: u32,
     pub window: Duration,
 }
 
 impl Default for Throttle {
     fn default() -> Self {
-        Self { per_account: 5, per_ip: 30, window: Duration::minutes(15) }
+        Self { per_account: 5, per_ip: 30, resets_per_account: 3, window: Duration::minutes(15) }
     }
+}
+
+/// An address as the throttle counts it: trimmed and lowercased, so `" Victim@x"` is the same
+/// account as `"victim@x"` (and the same as the lookup finds).
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
 }
 
 impl Throttle {
@@ -89,30 +101,39 @@ impl Throttle {
         DateTime::from_timestamp(now.timestamp() - now.timestamp().rem_euclid(w), 0).unwrap_or(now)
     }
 
-    fn keys(email: &str, ip: &str) -> (String, String) {
-        (format!("login:account:{}", sha256_hex(&email.to_lowercase())), format!("login:ip:{ip}"))
+    fn keys(kind: &str, email: &str, ip: &str) -> (String, String) {
+        (format!("{kind}:account:{}", sha256_hex(&normalize_email(email))), format!("{kind}:ip:{ip}"))
     }
 
-    /// Whether this account or this address has used up its failed attempts.
-    pub async fn blocked(&self, store: &dyn Store, email: &str, ip: &str, now: DateTime<Utc>) -> Result<bool> {
-        let (account, addr) = Self::keys(email, ip);
-        let start = self.window_start(now);
-        Ok(store.hits(&account, start).await? >= self.per_account || store.hits(&addr, start).await? >= self.per_ip)
-    }
-
-    /// Counts one failed attempt; returns true when this one used up the allowance.
-    pub async fn failed(&self, store: &dyn Store, email: &str, ip: &str, now: DateTime<Utc>) -> Result<bool> {
-        let (account, addr) = Self::keys(email, ip);
+    /// Reserves one login attempt for this account and address; `false` when either has used
+    /// up its attempts (the attempt must then not be evaluated).
+    pub async fn reserve(&self, store: &dyn Store, email: &str, ip: &str, now: DateTime<Utc>) -> Result<bool> {
+        let (account, addr) = Self::keys("login", email, ip);
         let start = self.window_start(now);
         let expires = start + self.window;
         let a = store.hit(&account, start, expires).await?;
         let i = store.hit(&addr, start, expires).await?;
-        Ok(a >= self.per_account || i >= self.per_ip)
+        Ok(a <= self.per_account && i <= self.per_ip)
     }
 
-    pub async fn succeeded(&self, store: &dyn Store, email: &str, now: DateTime<Utc>) -> Result<()> {
-        let (account, _) = Self::keys(email, "");
-        store.clear_hits(&account, self.window_start(now)).await
+    /// After a successful login: the account starts over, and the address gets its
+    /// reservation back.
+    pub async fn succeeded(&self, store: &dyn Store, email: &str, ip: &str, now: DateTime<Utc>) -> Result<()> {
+        let (account, addr) = Self::keys("login", email, ip);
+        let start = self.window_start(now);
+        store.clear_hits(&account, start).await?;
+        store.unhit(&addr, start).await
+    }
+
+    /// Counts one password-reset request; `false` when this account or address has asked too
+    /// often.
+    pub async fn reset_requested(&self, store: &dyn Store, email: &str, ip: &str, now: DateTime<Utc>) -> Result<bool> {
+        let (account, addr) = Self::keys("reset", email, ip);
+        let start = self.window_start(now);
+        let expires = start + self.window;
+        let a = store.hit(&account, start, expires).await?;
+        let i = store.hit(&addr, start, expires).await?;
+        Ok(a <= self.resets_per_account && i <= self.per_ip)
     }
 }
 

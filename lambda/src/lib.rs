@@ -73,19 +73,40 @@ pub fn app(state: AppState) -> Router {
     if let Some(builds) = state.builds.clone() {
         router = router.route("/__livereload", get(move || live_reload(builds.clone())));
     }
-    // Large enough for a ticket with several attachments at the configured maximum each.
+    // Large enough for a ticket with several attachments at the configured maximum each; the
+    // routes that take no files have their own, small limits (web::routes).
     let body_limit = (state.service.config.tickets.max_attachment_mb as usize * 5 + 1) * 1024 * 1024;
+    let https = state.service.secure_cookies;
+    let router = router.fallback_service(site).layer(axum::extract::DefaultBodyLimit::max(body_limit));
+    security_headers(router, https)
+}
+
+/// The security headers CloudFront adds on AWS (`SecurityHeadersPolicy` in
+/// `infra/template.yaml`), added here too, so the one-machine install is as safe: a strict
+/// Content-Security-Policy (no inline script or style, no framing), `X-Frame-Options`,
+/// `nosniff`, the referrer and permissions policies, and HSTS when served over https.
+fn security_headers(router: Router, https: bool) -> Router {
+    let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; \
+               connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
+    let headers: [(header::HeaderName, &'static str); 6] = [
+        (header::CONTENT_SECURITY_POLICY, csp),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (header::HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()"),
+        (header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    ];
+    let mut router = router;
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+    }
+    if https {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ));
+    }
     router
-        .fallback_service(site)
-        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
 }
 
 /// Server-sent events: one `reload` message after each rebuild.

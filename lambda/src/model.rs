@@ -62,6 +62,9 @@ pub struct User {
     /// A deactivated account cannot log in (its sessions end when it is deactivated).
     #[serde(default = "yes")]
     pub active: bool,
+    /// When the password was last set: reset links issued before it no longer work.
+    #[serde(default)]
+    pub password_changed: Option<DateTime<Utc>>,
 }
 
 fn yes() -> bool {
@@ -259,7 +262,11 @@ pub struct Session {
     pub id_hash: String,
     pub user_id: String,
     pub csrf: String,
+    /// The absolute end (7 days after login).
     pub expires: DateTime<Utc>,
+    /// The last request seen (updated every few minutes): 2 hours idle end the session.
+    #[serde(default = "Utc::now")]
+    pub last_seen: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -114,7 +114,7 @@ async fn serve_answers_pages_health_and_404() {
     assert_eq!(home.status(), 200);
     let html = home.text().await.expect("text");
     assert!(html.contains("Nieuw ondersteuningsticket"), "{html}");
-    assert!(html.contains("/__livereload"), "serve adds live reload");
+    assert!(html.contains("/static/js/livereload.js"), "serve adds live reload");
 
     let article = client.get(format!("{}/nl/tickets/ticket-aanmaken/", server.base)).send().await.expect("article");
     assert_eq!(article.status(), 200);

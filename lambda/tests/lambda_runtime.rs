@@ -174,7 +174,7 @@ async fn the_function_answers_function_url_requests() {
     store.create_org(&org).await.expect("org");
     let (user, _) = svc.invite("anna@wolde.example", "Anna", &org, Role::Subscriber).await.expect("invite");
     let pw = "een heel goed wachtwoord";
-    store.set_password(&user.id, &helpdesk::auth::hash_password(pw)).await.expect("password");
+    store.set_password(&user.id, &helpdesk::auth::hash_password(pw), chrono::Utc::now()).await.expect("password");
 
     let base = format!("http://127.0.0.1:{port}/lambda-url/_");
     // A function that dies leaves the emulator waiting: time out instead of hanging.
@@ -212,8 +212,8 @@ async fn the_function_answers_function_url_requests() {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("hd_session="));
-    let session = session.expect("a session cookie");
+        .find(|c| c.starts_with("__Host-hd_session="));
+    let session = session.expect("a session cookie with the __Host- prefix (https)");
     assert!(session.contains("Secure") && session.contains("HttpOnly") && session.contains("SameSite"), "{session}");
     jar.absorb(&resp);
 

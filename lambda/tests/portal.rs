@@ -367,15 +367,17 @@ async fn phone_support_shows_for_plans_with_it_with_open_or_closed() {
     let app = spawn_app().await;
     let phone = app.service.config.site.phone.clone().expect("a phone number in helpdesk.toml");
     let plus = app.org("Gemeente Aadorp", true).await; // plan "plus": phone support
-    let alice = app.subscriber("alice@aadorp.example", &plus).await;
+    app.subscriber("alice@aadorp.example", &plus).await;
     let mut basis = app.org("Bureau Veld", false).await;
     basis.plan = "basis".into();
     app.store().update_org(&basis).await.expect("plan");
-    let piet = app.subscriber("piet@veld.example", &basis).await;
+    app.subscriber("piet@veld.example", &basis).await;
     let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&chrono::Utc);
 
-    // Wednesday 2 December 2026, 10:00 in Amsterdam: open.
+    // Wednesday 2 December 2026, 10:00 in Amsterdam: open. (Moving the clock may end idle
+    // sessions: log in again.)
     app.service.clock.set(at("2026-12-02T09:00:00Z"));
+    let (alice, piet) = (app.login("alice@aadorp.example").await, app.login("piet@veld.example").await);
     let home = alice.get(app.url("/portal")).send().await.expect("get").text().await.expect("text");
     assert!(home.contains(&phone), "the plan includes phone support");
     assert!(home.contains("Nu bereikbaar"));

@@ -179,3 +179,267 @@ async fn open_redirect_after_login_is_closed() {
         assert_eq!(resp.headers()["location"], "/portal", "{next:?} after login");
     }
 }
+
+/// Finding 14: `serve` sends the security headers CloudFront adds on AWS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn security_headers_on_every_answer() {
+    let app = spawn_app().await;
+    for path in ["/login", "/healthz", "/no-such-page"] {
+        let resp = client().get(app.url(path)).send().await.expect("get");
+        let h = resp.headers();
+        let csp = h.get("content-security-policy").unwrap_or_else(|| panic!("{path}: no CSP")).to_str().expect("csp");
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert!(h.get("strict-transport-security").is_none(), "no HSTS over plain http");
+    }
+}
+
+/// Finding 11: forms without files take small bodies; a huge login post is refused unread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn small_forms_have_small_body_limits() {
+    let app = spawn_app().await;
+    let c = client();
+    let page = c.get(app.url("/login")).send().await.expect("get").text().await.expect("text");
+    let csrf = field(&page, "csrf_token").expect("csrf");
+    let big = "x".repeat(200 * 1024);
+    for path in ["/login", "/password/forgot"] {
+        let resp = c
+            .post(app.url(path))
+            .form(&[("csrf_token", csrf.as_str()), ("email", big.as_str()), ("password", "p")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 413, "{path}");
+    }
+}
+
+/// Finding 6: a reply has the same size limit as a description, with a clear message and the
+/// text kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replies_have_a_size_limit() {
+    let app = spawn_app().await;
+    let a = app.org("Gemeente Aadorp", true).await;
+    let alice = app.subscriber("alice@aadorp.example", &a).await;
+    let location = file_ticket(&app, &alice, "Vraag").await;
+    let location = location.split('?').next().expect("path").to_owned();
+    let page = alice.get(app.url(&location)).send().await.expect("get").text().await.expect("text");
+    let csrf = field(&page, "csrf_token").expect("csrf");
+    let long = format!("begin {} eind", "lang ".repeat(12_000));
+    let form = reqwest::multipart::Form::new().text("csrf_token", csrf).text("description", long.clone());
+    let resp = alice.post(app.url(&format!("{location}/reply"))).multipart(form).send().await.expect("post");
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.expect("text");
+    assert!(html.contains("te lang") && html.contains(long.trim_end()), "message and the text kept");
+    let number = location.trim_start_matches("/portal/tickets/");
+    assert_eq!(app.store().messages(number).await.expect("thread").len(), 1, "nothing stored");
+}
+
+/// Finding 3: 300 parallel guesses at one account: every attempt is counted before its
+/// password is checked, so at most the allowed five are evaluated; the rest are refused (429)
+/// or, when every hashing slot is busy, told to come back (503). None gets in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_are_counted_before_they_are_checked() {
+    let app = spawn_app().await;
+    let a = app.org("Gemeente Aadorp", true).await;
+    app.subscriber("alice@aadorp.example", &a).await;
+    let c = client();
+    let page = c.get(app.url("/login")).send().await.expect("get").text().await.expect("text");
+    let csrf = field(&page, "csrf_token").expect("csrf");
+    let guesses = (0..300).map(|i| {
+        let (c, csrf, url) = (c.clone(), csrf.clone(), app.url("/login"));
+        async move {
+            let password = format!("geraden wachtwoord {i}");
+            c.post(url)
+                .form(&[
+                    ("csrf_token", csrf.as_str()),
+                    ("email", " Alice@Aadorp.example"),
+                    ("password", password.as_str()),
+                ])
+                .send()
+                .await
+                .expect("post")
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let evaluated = statuses.iter().filter(|s| **s == 401).count();
+    assert!(evaluated <= 5, "{evaluated} guesses were evaluated");
+    assert!(statuses.iter().all(|s| [401, 429, 503].contains(s)), "{statuses:?}");
+}
+
+/// Finding 5: the reset throttle counts the same (normalised) address the lookup finds, and
+/// resets have a limit of their own: asking for reset links does not lock anyone out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn password_resets_have_their_own_limit_on_the_normalised_address() {
+    let app = spawn_app().await;
+    let a = app.org("Gemeente Aadorp", true).await;
+    app.subscriber("alice@aadorp.example", &a).await;
+    let c = client();
+    let page = c.get(app.url("/password/forgot")).send().await.expect("get").text().await.expect("text");
+    let csrf = field(&page, "csrf_token").expect("csrf");
+    let mut statuses = Vec::new();
+    for email in ["alice@aadorp.example", " alice@aadorp.example", "ALICE@aadorp.example ", "\talice@aadorp.example"] {
+        let resp = c
+            .post(app.url("/password/forgot"))
+            .form(&[("csrf_token", csrf.as_str()), ("email", email)])
+            .send()
+            .await
+            .expect("post");
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429], "spelling the address differently gives no fresh counter");
+    // Logging in still works.
+    app.login("alice@aadorp.example").await;
+}
+
+/// Logs in with a cookie-less client and returns the session cookie (`name=value`).
+async fn session_cookie_of(app: &TestApp, email: &str) -> String {
+    let c = client();
+    let page = c.get(app.url("/login")).send().await.expect("get");
+    let csrf_cookie =
+        page.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_owned();
+    let csrf = field(&page.text().await.expect("text"), "csrf_token").expect("csrf");
+    let resp = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(app.url("/login"))
+        .header("cookie", csrf_cookie)
+        .form(&[("csrf_token", csrf.as_str()), ("email", email), ("password", "een heel goed wachtwoord")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("hd_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned()
+}
+
+/// Finding 8: with a session, the CSRF token is bound to it; a token planted as a cookie (from
+/// a sibling subdomain, say) and submitted with the form is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn csrf_tokens_are_bound_to_the_session() {
+    let app = spawn_app().await;
+    let a = app.org("Gemeente Aadorp", true).await;
+    app.subscriber("bob@aadorp.example", &a).await;
+    let session = session_cookie_of(&app, "bob@aadorp.example").await;
+    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let planted = "planted-by-a-sibling-subdomain-0123";
+    let resp = raw
+        .post(app.url("/logout"))
+        .header("cookie", format!("{session}; hd_csrf={planted}"))
+        .form(&[("csrf_token", planted)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 403, "a planted double-submit token is not enough");
+    // The token on the session's own pages works.
+    let page =
+        raw.get(app.url("/portal")).header("cookie", &session).send().await.expect("get").text().await.expect("text");
+    let token = field(&page, "csrf_token").expect("csrf");
+    let resp = raw
+        .post(app.url("/logout"))
+        .header("cookie", &session)
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+}
+
+/// Finding 10: sessions end after 2 hours idle (each request moves that on) and 7 days after
+/// login; logging in ends the browser's previous session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sessions_time_out_and_logging_in_ends_the_previous_one() {
+    let app = spawn_app().await;
+    let a = app.org("Gemeente Aadorp", true).await;
+    let alice = app.subscriber("alice@aadorp.example", &a).await;
+    let clock = &app.service.clock;
+    // Active: 1 h 50 min between requests, twice, is fine.
+    for _ in 0..2 {
+        clock.advance(chrono::Duration::minutes(110));
+        assert_eq!(alice.get(app.url("/portal")).send().await.expect("get").status(), 200);
+    }
+    // Idle for 2 hours: gone.
+    clock.advance(chrono::Duration::minutes(121));
+    assert_eq!(alice.get(app.url("/portal")).send().await.expect("get").status(), 303);
+    // Busy all week long: still gone after 7 days.
+    let alice = app.login("alice@aadorp.example").await;
+    let mut last = 200;
+    for _ in 0..(7 * 24 * 60 / 110 + 1) {
+        clock.advance(chrono::Duration::minutes(110));
+        last = alice.get(app.url("/portal")).send().await.expect("get").status().as_u16();
+        if last != 200 {
+            break;
+        }
+    }
+    assert_eq!(last, 303, "7 days after login the session ends however busy");
+
+    // A second login from the same browser replaces the first session.
+    let first = session_cookie_of(&app, "alice@aadorp.example").await;
+    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let page =
+        raw.get(app.url("/login")).header("cookie", &first).send().await.expect("get").text().await.expect("text");
+    let csrf = field(&page, "csrf_token").expect("csrf");
+    let resp = raw
+        .post(app.url("/login"))
+        .header("cookie", &first)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", "alice@aadorp.example"),
+            ("password", "een heel goed wachtwoord"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    let old = raw.get(app.url("/portal")).header("cookie", &first).send().await.expect("get");
+    assert_eq!(old.status(), 303, "the previous session ended");
+}
+
+/// Finding 10: setting a new password makes every reset link issued before it worthless.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_password_revokes_outstanding_reset_links() {
+    let app = spawn_app().await;
+    let a = app.org("Gemeente Aadorp", true).await;
+    app.subscriber("alice@aadorp.example", &a).await;
+    let c = client();
+    for _ in 0..2 {
+        let page = c.get(app.url("/password/forgot")).send().await.expect("get").text().await.expect("text");
+        let csrf = field(&page, "csrf_token").expect("csrf");
+        let resp = c
+            .post(app.url("/password/forgot"))
+            .form(&[("csrf_token", csrf.as_str()), ("email", "alice@aadorp.example")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 200);
+    }
+    let mut links = Vec::new();
+    for _ in 0..50 {
+        links = app
+            .mails()
+            .iter()
+            .filter(|m| m.to.contains("alice@") && m.subject.contains("wachtwoord"))
+            .filter_map(|m| link_in(&m.text, "/password/reset/"))
+            .collect();
+        if links.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(links.len(), 2);
+    // Time passes (a reset link is valid an hour), then the first link sets a new password.
+    app.service.clock.advance(chrono::Duration::seconds(2));
+    let resp = app.set_password(&client(), &links[0], "nog een heel goed wachtwoord").await;
+    assert_eq!(resp.status(), 303);
+    let resp = app.set_password(&client(), &links[1], "een derde goed wachtwoord").await;
+    assert_eq!(resp.status(), 410, "the other link died with the password change");
+}

@@ -75,6 +75,7 @@ fn user(email: &str, org_id: &str) -> User {
         role: Role::Subscriber,
         password_hash: None,
         active: true,
+        password_changed: None,
         created: Utc::now(),
     }
 }
@@ -165,17 +166,22 @@ async fn users_and_passwords(store: S) {
     assert!(matches!(store.create_user(&twin).await, Err(StoreError::Conflict(_))), "an address is taken once");
     assert_eq!(store.user(&twin.id).await.expect("get"), None);
 
-    store.set_password(&u.id, "$argon2id$hash").await.expect("set");
+    store.set_password(&u.id, "$argon2id$hash", Utc::now()).await.expect("set");
     let got = store.user(&u.id).await.expect("get").expect("user");
     assert_eq!(got.password_hash.as_deref(), Some("$argon2id$hash"));
     assert_eq!(got.email, u.email, "the rest of the record is kept");
-    assert!(matches!(store.set_password("nobody", "x").await, Err(StoreError::NotFound)));
+    assert!(matches!(store.set_password("nobody", "x", Utc::now()).await, Err(StoreError::NotFound)));
 }
 
 async fn sessions_expire_and_can_be_revoked(store: S) {
     let now = Utc::now();
-    let session =
-        |id: &str, user: &str, expires| Session { id_hash: id.into(), user_id: user.into(), csrf: "c".into(), expires };
+    let session = |id: &str, user: &str, expires| Session {
+        id_hash: id.into(),
+        user_id: user.into(),
+        csrf: "c".into(),
+        expires,
+        last_seen: Utc::now(),
+    };
     store.put_session(&session("s1", "u1", now + Duration::hours(1))).await.expect("put");
     store.put_session(&session("s2", "u1", now + Duration::hours(1))).await.expect("put");
     store.put_session(&session("s3", "u2", now + Duration::hours(1))).await.expect("put");
@@ -581,7 +587,7 @@ async fn organisations_and_people_are_listed_and_changed(store: S) {
     for u in [&piet, &anna, &other] {
         store.create_user(u).await.expect("user");
     }
-    store.set_password(&piet.id, "hash").await.expect("password");
+    store.set_password(&piet.id, "hash", Utc::now()).await.expect("password");
     let people: Vec<String> = store.users_in_org(&b.id).await.expect("people").into_iter().map(|u| u.email).collect();
     assert_eq!(people, ["anna@veld.example", "piet@veld.example"]);
     let mut p = piet.clone();

@@ -7,7 +7,37 @@ use super::{INVITE_VALID, RESET_VALID, Service, ServiceError};
 use crate::auth::{random_token, sha256_hex};
 use crate::model::*;
 
+/// How long a login waits for a free password-hashing slot before it is told to come back.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl Service {
+    /// Checks `password` against `hash` (or, for an account without one, against a dummy hash,
+    /// so that the answer takes as long). At most one hash per core runs at once, so a flood of
+    /// logins cannot exhaust memory: beyond that, requests wait a little, then get `Busy`.
+    pub async fn check_password(&self, password: String, hash: Option<String>) -> Result<bool, ServiceError> {
+        let _slot = tokio::time::timeout(HASH_WAIT, self.hashing.clone().acquire_owned())
+            .await
+            .map_err(|_| ServiceError::Busy)?
+            .map_err(|_| ServiceError::Busy)?;
+        let ok = tokio::task::spawn_blocking(move || {
+            crate::auth::verify_password(&password, hash.as_deref().unwrap_or(crate::auth::dummy_hash()))
+        })
+        .await
+        .unwrap_or(false);
+        Ok(ok)
+    }
+
+    /// The argon2id hash of a new password, within the same bound as [`Self::check_password`].
+    pub async fn hash_password(&self, password: String) -> Result<String, ServiceError> {
+        let _slot = tokio::time::timeout(HASH_WAIT, self.hashing.clone().acquire_owned())
+            .await
+            .map_err(|_| ServiceError::Busy)?
+            .map_err(|_| ServiceError::Busy)?;
+        tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+            .await
+            .map_err(|e| ServiceError::Invalid(e.to_string()))
+    }
+
     /// Creates a user with no password and e-mails the invitation (set-password link).
     /// Returns the user and the link.
     pub async fn invite(&self, email: &str, name: &str, org: &Org, role: Role) -> Result<(User, String), ServiceError> {
@@ -27,6 +57,7 @@ impl Service {
             role,
             password_hash: None,
             active: true,
+            password_changed: None,
             created: self.clock.now(),
         };
         self.store.create_user(&user).await?;

@@ -58,11 +58,15 @@ pub struct Service {
     /// The `content/` folder when the service runs beside it (`helpdesk serve`): FAQ drafts
     /// made from tickets are written there. On AWS there is none: drafts are downloads.
     pub content_dir: Option<PathBuf>,
+    /// Password hashing (argon2id, 19 MiB each) runs at most this many at once.
+    hashing: Arc<tokio::sync::Semaphore>,
 }
 
 pub const INVITE_VALID: chrono::Duration = chrono::Duration::days(7);
 pub const RESET_VALID: chrono::Duration = chrono::Duration::hours(1);
 pub const SESSION_VALID: chrono::Duration = chrono::Duration::days(7);
+/// A session with no request for this long has ended.
+pub const SESSION_IDLE: chrono::Duration = chrono::Duration::hours(2);
 /// The longest a ticket's text (description, reply, answer, note) may be, in bytes.
 pub const MAX_TEXT: usize = 50_000;
 
@@ -79,6 +83,9 @@ pub enum ServiceError {
     /// The ticket changed since the form was shown (another agent acted first).
     #[error("the ticket changed in the meantime")]
     Stale,
+    /// Too many passwords are being checked at once; try again in a moment.
+    #[error("busy")]
+    Busy,
     /// Not allowed in the ticket's state (e.g. replying to a closed ticket).
     #[error("not possible now: {0}")]
     NotNow(&'static str),
@@ -112,6 +119,9 @@ impl Service {
             config: Arc::new(config),
             secret: crate::auth::Secret::random(),
             content_dir: None,
+            hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            )),
         }
     }
 
@@ -138,6 +148,16 @@ impl Service {
     pub fn with_secret(mut self, secret: &[u8]) -> Self {
         self.secret = crate::auth::Secret::new(secret);
         self
+    }
+
+    /// The CSRF token of the session whose cookie holds `session_secret`.
+    pub fn session_csrf(&self, session_secret: &str) -> String {
+        use base64::Engine as _;
+        use hmac::Mac as _;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.secret.as_bytes()).expect("any key length");
+        mac.update(b"csrf\n");
+        mac.update(session_secret.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
     /// The language of the request being handled (the default one outside a request).

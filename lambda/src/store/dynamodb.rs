@@ -557,8 +557,12 @@ impl Store for DynamoStore {
         self.by_unique(EMAIL, email, USER).await
     }
 
-    async fn set_password(&self, user_id: &str, hash: &str) -> Result<()> {
-        self.modify(format!("USER#{user_id}"), "USER", |u: &mut User, _| u.password_hash = Some(hash.to_owned())).await
+    async fn set_password(&self, user_id: &str, hash: &str, at: DateTime<Utc>) -> Result<()> {
+        self.modify(format!("USER#{user_id}"), "USER", |u: &mut User, _| {
+            u.password_hash = Some(hash.to_owned());
+            u.password_changed = Some(at);
+        })
+        .await
     }
 
     async fn orgs(&self) -> Result<Vec<Org>> {
@@ -1024,6 +1028,25 @@ impl Store for DynamoStore {
     async fn hits(&self, k: &str, window_start: DateTime<Utc>) -> Result<u32> {
         let item = self.get(format!("HIT#{k}#{}", window_start.timestamp()), "HIT").await?;
         Ok(item.filter(|i| !expired(i, Utc::now())).and_then(|i| number(&i, "hits")).unwrap_or(0) as u32)
+    }
+
+    async fn unhit(&self, k: &str, window_start: DateTime<Utc>) -> Result<()> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("HIT#{k}#{}", window_start.timestamp()), "HIT")))
+            .update_expression("ADD hits :minus")
+            .condition_expression("hits > :zero")
+            .expression_attribute_values(":minus", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(backend(e)),
+        }
     }
 
     async fn clear_hits(&self, k: &str, window_start: DateTime<Utc>) -> Result<()> {

@@ -54,7 +54,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_user(&self, user: &User) -> Result<()>;
     async fn user(&self, id: &str) -> Result<Option<User>>;
     async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
-    async fn set_password(&self, user_id: &str, hash: &str) -> Result<()>;
+    /// Sets the password hash; `at` is remembered, and reset links issued before it stop working.
+    async fn set_password(&self, user_id: &str, hash: &str, at: DateTime<Utc>) -> Result<()>;
     /// Every organisation, by name.
     async fn orgs(&self) -> Result<Vec<Org>>;
     /// Saves an organisation's sector, plan and sharing (its id and name stay).
@@ -129,4 +130,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The count of `key` in the window `window_start` names (0 if none).
     async fn hits(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32>;
     async fn clear_hits(&self, key: &str, window_start: DateTime<Utc>) -> Result<()>;
+    /// Takes one hit back (an attempt reserved beforehand that turned out fine).
+    async fn unhit(&self, key: &str, window_start: DateTime<Utc>) -> Result<()>;
 }

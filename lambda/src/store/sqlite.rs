@@ -380,12 +380,13 @@ impl Store for SqliteStore {
         self.read(|c| Self::get_json(c, "SELECT data FROM users WHERE email = ?1", &email.to_lowercase()))
     }
 
-    async fn set_password(&self, user_id: &str, hash: &str) -> Result<()> {
+    async fn set_password(&self, user_id: &str, hash: &str, at: DateTime<Utc>) -> Result<()> {
         let (user_id, hash) = (user_id.to_owned(), hash.to_owned());
         self.write(move |c| {
             let mut user: User =
                 Self::get_json(c, "SELECT data FROM users WHERE id = ?1", &user_id)?.ok_or(StoreError::NotFound)?;
             user.password_hash = Some(hash);
+            user.password_changed = Some(at);
             c.execute("UPDATE users SET data = ?2 WHERE id = ?1", params![user_id, to_json(&user)?])
                 .map(drop)
                 .map_err(backend)
@@ -834,6 +835,19 @@ impl Store for SqliteStore {
             .map(Option::unwrap_or_default)
             .map_err(backend)
         })
+    }
+
+    async fn unhit(&self, key: &str, window_start: DateTime<Utc>) -> Result<()> {
+        let key = key.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE hits SET count = count - 1 WHERE key = ?1 AND window = ?2 AND count > 0",
+                params![key, window_start.timestamp()],
+            )
+            .map(drop)
+            .map_err(backend)
+        })
+        .await
     }
 
     async fn clear_hits(&self, key: &str, window_start: DateTime<Utc>) -> Result<()> {

@@ -9,10 +9,10 @@ use axum::response::{Html, IntoResponse, Redirect};
 use minijinja::context;
 
 use super::extract::{ClientIp, Csrf, cookie, safe_next, set_cookie};
-use super::{CSRF_COOKIE, CsrfOnly, SESSION_COOKIE, Svc, WebError, WebResult, render, site_ctx};
+use super::{CsrfOnly, Svc, WebError, WebResult, render, session_cookie, site_ctx};
 use crate::auth::{self, random_token, sha256_hex};
 use crate::model::*;
-use crate::service::{SESSION_VALID, Service};
+use crate::service::{INVITE_VALID, RESET_VALID, SESSION_VALID, Service};
 
 pub fn routes() -> axum::Router<Svc> {
     use axum::routing::{get, post};
@@ -49,29 +49,23 @@ struct LoginForm {
 async fn login(
     State(svc): State<Svc>,
     csrf: Csrf,
+    headers: HeaderMap,
     ClientIp(ip): ClientIp,
     axum::Form(f): axum::Form<LoginForm>,
 ) -> WebResult {
     csrf.check(f.csrf_token.as_deref())?;
-    let email = f.email.unwrap_or_default().trim().to_lowercase();
+    let email = auth::normalize_email(&f.email.unwrap_or_default());
     let password = f.password.unwrap_or_default();
     let next = safe_next(f.next.as_deref());
     let now = svc.clock.now();
-    if svc.throttle.blocked(svc.store.as_ref(), &email, &ip, now).await? {
+    // Counted before the password is checked: parallel guesses cannot slip through together.
+    if !svc.throttle.reserve(svc.store.as_ref(), &email, &ip, now).await? {
         return Err(WebError::TooMany);
     }
     let user = svc.store.user_by_email(&email).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = {
-        let (password, hash) = (password.clone(), hash.clone());
-        tokio::task::spawn_blocking(move || {
-            auth::verify_password(&password, hash.as_deref().unwrap_or(auth::dummy_hash()))
-        })
-        .await
-        .unwrap_or(false)
-    };
+    let ok = svc.check_password(password, hash.clone()).await?;
     let (Some(user), true) = (user.filter(|u| u.active), ok && hash.is_some()) else {
-        svc.throttle.failed(svc.store.as_ref(), &email, &ip, now).await?;
         let html = render(
             &svc,
             "login.html",
@@ -85,24 +79,29 @@ async fn login(
         *resp.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(resp);
     };
-    svc.throttle.succeeded(svc.store.as_ref(), &email, now).await?;
-    start_session(&svc, &user, &next).await
+    svc.throttle.succeeded(svc.store.as_ref(), &email, &ip, now).await?;
+    start_session(&svc, &headers, &user, &next).await
 }
 
-async fn start_session(svc: &Service, user: &User, next: &str) -> WebResult {
+/// Logs `user` in with a new session (the one the browser had before, if any, ends: no session
+/// fixation, no pile of old sessions) and goes to `next`.
+async fn start_session(svc: &Service, headers: &HeaderMap, user: &User, next: &str) -> WebResult {
+    if let Some(previous) = cookie(headers, session_cookie(svc)) {
+        svc.store.delete_session(&sha256_hex(&previous)).await?;
+    }
     let secret = random_token(32);
+    let now = svc.clock.now();
     let session = Session {
         id_hash: sha256_hex(&secret),
         user_id: user.id.clone(),
-        csrf: random_token(24),
-        expires: svc.clock.now() + SESSION_VALID,
+        csrf: String::new(),
+        expires: now + SESSION_VALID,
+        last_seen: now,
     };
     svc.store.put_session(&session).await?;
     let mut resp = Redirect::to(next).into_response();
     resp.headers_mut()
-        .append(header::SET_COOKIE, set_cookie(svc, SESSION_COOKIE, &secret, Some(SESSION_VALID.num_seconds())));
-    // A new CSRF token for the new session.
-    resp.headers_mut().append(header::SET_COOKIE, set_cookie(svc, CSRF_COOKIE, &session.csrf, None));
+        .append(header::SET_COOKIE, set_cookie(svc, session_cookie(svc), &secret, Some(SESSION_VALID.num_seconds())));
     Ok(resp)
 }
 
@@ -113,11 +112,11 @@ async fn logout(
     axum::Form(f): axum::Form<CsrfOnly>,
 ) -> WebResult {
     csrf.check(f.csrf_token.as_deref())?;
-    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+    if let Some(secret) = cookie(&headers, session_cookie(&svc)) {
         svc.store.delete_session(&sha256_hex(&secret)).await?;
     }
     let mut resp = Redirect::to("/login").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, set_cookie(&svc, SESSION_COOKIE, "", Some(0)));
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(&svc, session_cookie(&svc), "", Some(0)));
     Ok(resp)
 }
 
@@ -158,6 +157,7 @@ fn password_message(svc: &Service, code: &str) -> String {
 async fn set_password(
     State(svc): State<Svc>,
     csrf: Csrf,
+    headers: HeaderMap,
     uri: axum::http::Uri,
     Path(token): Path<String>,
     axum::Form(f): axum::Form<PasswordForm>,
@@ -183,7 +183,18 @@ async fn set_password(
         *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(resp);
     }
-    let Some(t) = svc.store.take_token(&sha256_hex(&token), kind, svc.clock.now()).await? else {
+    let taken = svc.store.take_token(&sha256_hex(&token), kind, svc.clock.now()).await?;
+    // A reset link issued before the password last changed is dead (the password it was
+    // meant to replace is gone already).
+    let user_of = match &taken {
+        Some(t) => svc.store.user(&t.user_id).await?,
+        None => None,
+    };
+    let live = |t: &Token| {
+        let issued = t.expires - if t.kind == TokenKind::Reset { RESET_VALID } else { INVITE_VALID };
+        user_of.as_ref().is_some_and(|u| u.active && u.password_changed.is_none_or(|changed| changed < issued))
+    };
+    let Some(t) = taken.filter(live) else {
         let html = render(
             &svc,
             "message.html",
@@ -195,7 +206,7 @@ async fn set_password(
         )?;
         return Ok((StatusCode::GONE, Html(html)).into_response());
     };
-    let Some(user) = svc.store.user(&t.user_id).await? else { return Err(WebError::NotFound) };
+    let Some(user) = user_of else { return Err(WebError::NotFound) };
     if let Some(code) = auth::password_problem(&password, &user.email) {
         // The link is used up; put an equivalent one back so the user can try again.
         svc.store.put_token(&t).await?;
@@ -207,13 +218,11 @@ async fn set_password(
         )?;
         return Ok(csrf.page(&svc, html));
     }
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    svc.store.set_password(&user.id, &hash).await?;
+    let hash = svc.hash_password(password).await?;
+    svc.store.set_password(&user.id, &hash, svc.clock.now()).await?;
     // A new password ends every other session.
     svc.store.delete_user_sessions(&user.id).await?;
-    start_session(&svc, &user, "/portal").await
+    start_session(&svc, &headers, &user, "/portal").await
 }
 
 async fn forgot_page(State(svc): State<Svc>, csrf: Csrf) -> WebResult {
@@ -234,9 +243,10 @@ async fn forgot(
     axum::Form(f): axum::Form<ForgotForm>,
 ) -> WebResult {
     csrf.check(f.csrf_token.as_deref())?;
-    let email = f.email.unwrap_or_default();
-    // Throttled like a failed login, so the form cannot be used to flood a mailbox.
-    if svc.throttle.failed(svc.store.as_ref(), &email, &ip, svc.clock.now()).await? {
+    let email = auth::normalize_email(&f.email.unwrap_or_default());
+    // A limit of its own (so resets cannot lock anybody out of logging in), keyed on the same
+    // normalised address the lookup uses.
+    if !svc.throttle.reset_requested(svc.store.as_ref(), &email, &ip, svc.clock.now()).await? {
         return Err(WebError::TooMany);
     }
     svc.forgot_password(&email).await?;

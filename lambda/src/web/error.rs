@@ -20,6 +20,8 @@ pub enum WebError {
     /// The form's CSRF token is missing or wrong.
     Csrf,
     TooMany,
+    /// Too much at once (password checks): come back in a few seconds.
+    Busy,
     Internal(String),
 }
 
@@ -27,7 +29,10 @@ pub type WebResult<T = Response> = Result<T, WebError>;
 
 impl From<ServiceError> for WebError {
     fn from(e: ServiceError) -> Self {
-        WebError::Internal(e.to_string())
+        match e {
+            ServiceError::Busy => WebError::Busy,
+            e => WebError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -57,6 +62,14 @@ impl IntoResponse for WebError {
             WebError::NotFound => (StatusCode::NOT_FOUND, "portal_error_not_found"),
             WebError::Csrf => (StatusCode::FORBIDDEN, "portal_error_csrf"),
             WebError::TooMany => (StatusCode::TOO_MANY_REQUESTS, "portal_error_throttled"),
+            WebError::Busy => {
+                let mut response = (StatusCode::SERVICE_UNAVAILABLE, "portal_error_busy").into_response();
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+                response.extensions_mut().insert(ErrorPage("portal_error_busy"));
+                return response;
+            }
             WebError::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "portal_error_internal")

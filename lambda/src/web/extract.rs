@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{CSRF_COOKIE, SESSION_COOKIE, WebError, WebResult};
+use super::{Svc, WebError, WebResult, csrf_cookie, session_cookie};
 use crate::auth::{random_token, same_secret, sha256_hex};
 use crate::model::*;
 use crate::service::Service;
@@ -31,26 +31,36 @@ pub fn set_cookie(svc: &Service, name: &str, value: &str, max_age: Option<i64>) 
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// The request's CSRF token: the `hd_csrf` cookie, or a fresh one to set with the response.
+/// The request's CSRF token. With a session it is bound to it: an HMAC of the session cookie's
+/// secret under the service's key, which nobody without that cookie can compute (a planted
+/// cookie does not help). Before login (the login and reset forms, a rating page) it is a
+/// random value in a cookie, submitted again with the form (double submit), or a fresh one to
+/// set with the response.
 #[derive(Debug, Clone)]
 pub struct Csrf {
     pub token: String,
     fresh: bool,
+    /// Set on the page's response when the token is new (the cookie's name).
+    cookie: Option<&'static str>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Csrf {
+impl FromRequestParts<Svc> for Csrf {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(match cookie(&parts.headers, CSRF_COOKIE).filter(|t| t.len() >= 20) {
-            Some(token) => Csrf { token, fresh: false },
-            None => Csrf { token: random_token(24), fresh: true },
+    async fn from_request_parts(parts: &mut Parts, svc: &Svc) -> Result<Self, Self::Rejection> {
+        if let Some(session) = cookie(&parts.headers, session_cookie(svc)).filter(|s| !s.is_empty()) {
+            return Ok(Csrf { token: svc.session_csrf(&session), fresh: false, cookie: None });
+        }
+        let name = csrf_cookie(svc);
+        Ok(match cookie(&parts.headers, name).filter(|t| t.len() >= 20) {
+            Some(token) => Csrf { token, fresh: false, cookie: None },
+            None => Csrf { token: random_token(24), fresh: true, cookie: Some(name) },
         })
     }
 }
 
 impl Csrf {
-    /// Checks a submitted token against the cookie.
+    /// Checks a submitted token against the session (or the cookie).
     pub fn check(&self, submitted: Option<&str>) -> WebResult<()> {
         match submitted {
             Some(s) if !self.fresh && same_secret(s, &self.token) => Ok(()),
@@ -61,8 +71,8 @@ impl Csrf {
     /// A page with a form: sets the cookie when it is new.
     pub fn page(&self, svc: &Service, html: String) -> Response {
         let mut resp = Html(html).into_response();
-        if self.fresh {
-            resp.headers_mut().append(header::SET_COOKIE, set_cookie(svc, CSRF_COOKIE, &self.token, None));
+        if let (true, Some(name)) = (self.fresh, self.cookie) {
+            resp.headers_mut().append(header::SET_COOKIE, set_cookie(svc, name, &self.token, None));
         }
         no_store(&mut resp);
         resp
@@ -73,10 +83,20 @@ pub fn no_store(resp: &mut Response) {
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
-/// The logged-in user, if any.
+/// The logged-in user, if any. A session ends 7 days after login, or after 2 hours without a
+/// request (each request moves that on; the store is written at most every few minutes).
 pub async fn current_user(svc: &Service, headers: &HeaderMap) -> WebResult<Option<User>> {
-    let Some(secret) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
-    let Some(session) = svc.store.session(&sha256_hex(&secret), svc.clock.now()).await? else { return Ok(None) };
+    let Some(secret) = cookie(headers, session_cookie(svc)) else { return Ok(None) };
+    let now = svc.clock.now();
+    let Some(mut session) = svc.store.session(&sha256_hex(&secret), now).await? else { return Ok(None) };
+    if now - session.last_seen > crate::service::SESSION_IDLE {
+        svc.store.delete_session(&session.id_hash).await?;
+        return Ok(None);
+    }
+    if now - session.last_seen > chrono::Duration::minutes(5) {
+        session.last_seen = now;
+        svc.store.put_session(&session).await?;
+    }
     Ok(svc.store.user(&session.user_id).await?.filter(|u| u.active))
 }
 

@@ -25,19 +25,34 @@ pub mod portal;
 pub use error::{WebError, WebResult};
 pub use extract::cookie;
 
+/// Cookie names. Over https they carry the `__Host-` prefix: the browser then only accepts them
+/// from this exact host, secure and for the whole site, so a sibling subdomain cannot plant one.
 pub const SESSION_COOKIE: &str = "hd_session";
 pub const CSRF_COOKIE: &str = "hd_csrf";
 
+/// The session cookie's name for this deployment.
+pub fn session_cookie(svc: &Service) -> &'static str {
+    if svc.secure_cookies { "__Host-hd_session" } else { SESSION_COOKIE }
+}
+
+/// The (logged-out) CSRF cookie's name for this deployment.
+pub fn csrf_cookie(svc: &Service) -> &'static str {
+    if svc.secure_cookies { "__Host-hd_csrf" } else { CSRF_COOKIE }
+}
+
 pub type Svc = Arc<Service>;
 
-/// Every page and form of the service.
+/// Every page and form of the service. Forms without files get a body limit of their size
+/// (a login form is a few hundred bytes; an agent's answer at most 50,000 characters, encoded);
+/// only the portal's ticket forms take files (the app's overall limit).
 pub fn routes() -> Router<Svc> {
+    use axum::extract::DefaultBodyLimit;
     Router::new()
-        .merge(account::routes())
+        .merge(account::routes().layer(DefaultBodyLimit::max(16 * 1024)))
         .merge(portal::routes())
-        .merge(agent::routes())
-        .merge(admin::routes())
-        .merge(evaluate::routes())
+        .merge(agent::routes().layer(DefaultBodyLimit::max(512 * 1024)))
+        .merge(admin::routes().layer(DefaultBodyLimit::max(16 * 1024)))
+        .merge(evaluate::routes().layer(DefaultBodyLimit::max(64 * 1024)))
 }
 
 /// Renders a page in the request's language.
