@@ -51,6 +51,7 @@ conformance!(
     evaluations_are_one_per_answer,
     organisations_and_people_are_listed_and_changed,
     reports_read_tickets_and_ratings_by_date,
+    a_due_mail_is_claimed_by_one_sender,
 );
 
 type S = Arc<dyn Store>;
@@ -631,4 +632,30 @@ async fn reports_read_tickets_and_ratings_by_date(store: S) {
     }
     let rated = store.evaluations_created(now - Duration::days(7), now + Duration::seconds(1)).await.expect("rated");
     assert_eq!(rated.iter().map(|e| e.answer_id.as_str()).collect::<Vec<_>>(), ["new"]);
+}
+
+async fn a_due_mail_is_claimed_by_one_sender(store: S) {
+    let now = Utc::now();
+    let m = mail("a@x.example", now - Duration::seconds(5));
+    store.enqueue_mail(&m).await.expect("enqueue");
+    // Two workers read it at the same time; both try to claim it.
+    let (a, b) = (store.due_mail(now, 10).await.expect("due"), store.due_mail(now, 10).await.expect("due"));
+    let claims = futures::future::join_all([&a[0], &b[0]].map(|mail| {
+        let store = store.clone();
+        let mail = mail.clone();
+        async move { store.claim_mail(&mail, now + Duration::minutes(2)).await.expect("claim") }
+    }))
+    .await;
+    assert_eq!(claims.iter().filter(|c| **c).count(), 1, "exactly one sender: {claims:?}");
+    assert!(store.due_mail(now, 10).await.expect("due").is_empty(), "claimed mail is not due for others");
+    // A sender that died: due again when the claim runs out.
+    let later = now + Duration::minutes(3);
+    let again = store.due_mail(later, 10).await.expect("due");
+    assert_eq!(again.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), [m.id.as_str()]);
+    assert!(
+        store.claim_mail(&again[0], later + Duration::minutes(2)).await.expect("claim"),
+        "and can be claimed again"
+    );
+    store.mail_sent(&m.id, "provider-1").await.expect("sent");
+    assert!(store.due_mail(later + Duration::minutes(10), 10).await.expect("due").is_empty());
 }

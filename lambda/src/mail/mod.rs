@@ -81,6 +81,9 @@ pub fn retry_delay(attempts: u32) -> chrono::Duration {
     chrono::Duration::seconds(secs.min(3600))
 }
 
+/// How long a claimed mail is left to its sender before it is due again (a sender that died).
+const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
+
 /// Sends every due mail once. Returns how many went out.
 pub async fn deliver_due(store: &dyn Store, mailer: &dyn Mailer, now: DateTime<Utc>) -> usize {
     let due = match store.due_mail(now, 50).await {
@@ -92,6 +95,16 @@ pub async fn deliver_due(store: &dyn Store, mailer: &dyn Mailer, now: DateTime<U
     };
     let mut sent = 0;
     for mail in due {
+        // Two workers (two Lambda instances, the scheduled function) may read the same due
+        // mail: only the one that claims it sends it.
+        match store.claim_mail(&mail, now + CLAIM).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(mail = %mail.id, error = %e, "cannot claim a mail");
+                continue;
+            }
+        }
         match mailer.send(&mail).await {
             Ok(provider_id) => {
                 if let Err(e) = store.mail_sent(&mail.id, &provider_id).await {

@@ -979,9 +979,37 @@ impl Store for DynamoStore {
                 let mut mail: OutgoingMail = data(item)?;
                 mail.raw =
                     item.get("raw").and_then(|v| v.as_b().ok()).map(|b| b.clone().into_inner()).unwrap_or_default();
+                // The moment it is due now (a claim moves it without rewriting the record).
+                if let Some(due) = text(item, "gsi2sk")
+                    .and_then(|k| k.split('#').next())
+                    .and_then(|ms| ms.parse::<i64>().ok())
+                    .and_then(DateTime::from_timestamp_millis)
+                    .filter(|due| due.timestamp_millis() != mail.next_attempt.timestamp_millis())
+                {
+                    mail.next_attempt = due;
+                }
                 Ok(mail)
             })
             .collect()
+    }
+
+    async fn claim_mail(&self, mail: &OutgoingMail, until: DateTime<Utc>) -> Result<bool> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("MAIL#{}", mail.id), "MAIL")))
+            .update_expression("SET gsi2sk = :new")
+            .condition_expression("gsi2sk = :old")
+            .expression_attribute_values(":old", s(format!("{}#{}", millis_key(mail.next_attempt), mail.id)))
+            .expression_attribute_values(":new", s(format!("{}#{}", millis_key(until), mail.id)))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
     }
 
     async fn mail_sent(&self, id: &str, provider_id: &str) -> Result<()> {

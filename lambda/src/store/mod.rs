@@ -120,6 +120,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn enqueue_mail(&self, mail: &OutgoingMail) -> Result<()>;
     /// Mails whose next attempt is due, oldest first.
     async fn due_mail(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutgoingMail>>;
+    /// Takes a due mail for sending: moves its next attempt to `until` if nobody else did since
+    /// it was read (`false`: another worker or instance has it). A sender that dies leaves it
+    /// due again at `until`.
+    async fn claim_mail(&self, mail: &OutgoingMail, until: DateTime<Utc>) -> Result<bool>;
     async fn mail_sent(&self, id: &str, provider_id: &str) -> Result<()>;
     async fn mail_failed(&self, id: &str, next_attempt: DateTime<Utc>, error: &str) -> Result<()>;
 

@@ -212,6 +212,9 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(backend)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
         configure(&conn)?;
+        // The writer syncs every commit: a ticket whose number was e-mailed must survive a
+        // power loss. Commits are grouped (see above), so this costs one fsync per group.
+        conn.pragma_update(None, "synchronous", "FULL").map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
         migrate(&conn)?;
         // Checkpoints copy the WAL back into the database file. Done inside a commit they would
@@ -759,23 +762,40 @@ impl Store for SqliteStore {
         self.read(|c| {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT data, raw FROM outbox WHERE due IS NOT NULL AND due <= ?1 ORDER BY due LIMIT ?2",
+                    "SELECT data, raw, due FROM outbox WHERE due IS NOT NULL AND due <= ?1 ORDER BY due LIMIT ?2",
                 )
                 .map_err(backend)?;
             let rows = stmt
                 .query_map(params![now.timestamp_millis(), limit as i64], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?))
                 })
                 .map_err(backend)?;
             let mut out = Vec::new();
             for row in rows {
-                let (data, raw) = row.map_err(backend)?;
+                let (data, raw, due) = row.map_err(backend)?;
                 let mut mail: OutgoingMail = from_json(&data)?;
                 mail.raw = raw;
+                // The moment it is due now (a claim moves it without rewriting the record).
+                if due != mail.next_attempt.timestamp_millis() {
+                    mail.next_attempt = DateTime::from_timestamp_millis(due).unwrap_or(mail.next_attempt);
+                }
                 out.push(mail);
             }
             Ok(out)
         })
+    }
+
+    async fn claim_mail(&self, mail: &OutgoingMail, until: DateTime<Utc>) -> Result<bool> {
+        let (id, old) = (mail.id.clone(), mail.next_attempt.timestamp_millis());
+        self.write(move |c| {
+            c.execute(
+                "UPDATE outbox SET due = ?3 WHERE id = ?1 AND due = ?2",
+                params![id, old, until.timestamp_millis()],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+        })
+        .await
     }
 
     async fn mail_sent(&self, id: &str, provider_id: &str) -> Result<()> {
