@@ -77,8 +77,8 @@ pub async fn router() -> anyhow::Result<axum::Router> {
     let task_root = PathBuf::from(std::env::var("LAMBDA_TASK_ROOT").unwrap_or_else(|_| ".".into()));
     let site_dir = task_root.join("site");
     // The index ships with the function; read it into memory now, at cold start. Zero-result
-    // queries only go to the log here (the function's files are read-only).
-    let search = Arc::new(crate::search::SearchHandle::new(site_dir.join("search"), None, None));
+    // queries are counted in the store (DynamoDB), like on one machine.
+    let search = Arc::new(crate::search::SearchHandle::new(site_dir.join("search"), None, Some(service.store.clone())));
     search.current().await;
     let router = app(AppState { site_dir, builds: None, service, search })
         .layer(axum::middleware::from_fn_with_state((store, mailer), deliver_mail_after_posts));

@@ -149,12 +149,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `search misses`: the counts `serve` keeps in `<data-dir>/search-misses.json`.
+/// `search misses`: the counts the service keeps in its store (on AWS too, with
+/// `HELPDESK_STORE=dynamodb`).
 fn search_misses(data_dir: &Path, limit: usize) -> anyhow::Result<ExitCode> {
-    let file = data_dir.join(crate::search::MISSES_FILE);
-    let misses = crate::search::top_misses(data_dir, limit).with_context(|| format!("reading {}", file.display()))?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let misses = runtime.block_on(async {
+        let store = backends::store(data_dir).await?;
+        crate::search::import_miss_file(data_dir, store.as_ref()).await.context("importing search-misses.json")?;
+        anyhow::Ok(store.top_misses(limit).await.context("reading the searches without results")?)
+    })?;
     if misses.is_empty() {
-        eprintln!("no searches without results in {}", file.display());
+        eprintln!("no searches without results yet");
     }
     let width = misses.first().map_or(1, |(_, n)| n.to_string().len());
     let mut out = String::new();
@@ -292,15 +297,17 @@ fn serve(content: &Path, addr: SocketAddr, data_dir: &Path) -> anyhow::Result<Ex
         );
         spawn_scheduled_jobs(service.clone());
         eprintln!("serving on http://{local}");
-        let search = crate::search::SearchHandle::new(
-            site_dir.join("search"),
-            Some(rx.clone()),
-            Some(data_dir.join(crate::search::MISSES_FILE)),
-        );
-        let router = app(AppState { site_dir, builds: Some(rx), service, search: Arc::new(search) });
+        let search =
+            crate::search::SearchHandle::new(site_dir.join("search"), Some(rx.clone()), Some(service.store.clone()));
+        let search = Arc::new(search);
+        let router = app(AppState { site_dir, builds: Some(rx), service, search: search.clone() });
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown())
             .await?;
+        // Counts still waiting in memory.
+        if let Err(e) = search.misses.flush().await {
+            tracing::warn!(error = %e, "cannot save the search misses");
+        }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

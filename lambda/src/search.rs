@@ -14,8 +14,8 @@
 //!
 //! Queries without results are counted (the words only, never who asked, and nothing that
 //! looks like an address, a number or a pasted text) so editors see which FAQ to write next:
-//! [`MissLog`] keeps the counts in `search-misses.json` under the data directory, and
-//! [`top_misses`] lists them.
+//! [`MissLog`] keeps a bounded number of counts in memory and adds them to the store every few
+//! seconds; `helpdesk search misses` lists them (`Store::top_misses`).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -80,14 +80,18 @@ enum Piece {
 
 impl SearchHandle {
     /// `dir` is the site's `search/` directory; `builds` counts rebuilds (reload after each);
-    /// `misses_file` is where zero-result queries are counted (`None`: only logged).
-    pub fn new(dir: impl Into<PathBuf>, builds: Option<watch::Receiver<u64>>, misses_file: Option<PathBuf>) -> Self {
+    /// `misses` is where zero-result queries are counted (`None`: only logged).
+    pub fn new(
+        dir: impl Into<PathBuf>,
+        builds: Option<watch::Receiver<u64>>,
+        misses: Option<Arc<dyn crate::store::Store>>,
+    ) -> Self {
         SearchHandle {
             dir: dir.into(),
             builds,
             current: RwLock::new(None),
             loading: tokio::sync::Mutex::new(None),
-            misses: Arc::new(MissLog::new(misses_file)),
+            misses: Arc::new(MissLog::new(misses)),
         }
     }
 
@@ -407,29 +411,26 @@ fn urlencode(s: &str) -> String {
 // Queries without results
 
 /// Name of the counts file under the data directory.
+/// The file earlier versions kept the counts in (imported into the store once).
 pub const MISSES_FILE: &str = "search-misses.json";
-/// Distinct queries kept at most; past that, the ones counted once make room.
-const MAX_MISSES: usize = 5_000;
+/// Distinct queries waiting in memory at most; more new ones are only logged until a flush.
+const MAX_PENDING: usize = 1_000;
 /// Counts are written at most this often.
 const FLUSH_AFTER: Duration = Duration::from_secs(5);
 
-/// Counts of queries that found nothing, kept in memory and flushed to a JSON file.
+/// Counts of queries that found nothing: bounded in memory, added to the store (SQLite or
+/// DynamoDB, so they last on AWS too) a few seconds after they come in.
 #[derive(Debug)]
 pub struct MissLog {
-    file: Option<PathBuf>,
+    store: Option<Arc<dyn crate::store::Store>>,
     pending: Mutex<HashMap<String, u64>>,
     scheduled: AtomicBool,
 }
 
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-struct MissFile {
-    /// Normalised query -> how often it found nothing.
-    misses: HashMap<String, u64>,
-}
-
 impl MissLog {
-    pub fn new(file: Option<PathBuf>) -> Self {
-        MissLog { file, pending: Mutex::new(HashMap::new()), scheduled: AtomicBool::new(false) }
+    /// `store`: where the counts go (`None`: only logged).
+    pub fn new(store: Option<Arc<dyn crate::store::Store>>) -> Self {
+        MissLog { store, pending: Mutex::new(HashMap::new()), scheduled: AtomicBool::new(false) }
     }
 
     /// Counts a query that found nothing (when it is fit to keep, see [`normalize_miss`]) and
@@ -437,59 +438,57 @@ impl MissLog {
     pub fn record(self: &Arc<Self>, query: &str) {
         let Some(q) = normalize_miss(query) else { return };
         tracing::info!(query = %q, "search without results");
-        if let Ok(mut p) = self.pending.lock() {
-            *p.entry(q).or_default() += 1;
+        if self.store.is_none() {
+            return;
         }
-        if self.file.is_some()
-            && !self.scheduled.swap(true, Ordering::AcqRel)
+        if let Ok(mut p) = self.pending.lock() {
+            let len = p.len();
+            match p.get_mut(&q) {
+                Some(n) => *n += 1,
+                None if len < MAX_PENDING => {
+                    p.insert(q, 1);
+                }
+                None => {}
+            }
+        }
+        if !self.scheduled.swap(true, Ordering::AcqRel)
             && let Ok(rt) = tokio::runtime::Handle::try_current()
         {
             let me = self.clone();
             rt.spawn(async move {
                 tokio::time::sleep(FLUSH_AFTER).await;
                 me.scheduled.store(false, Ordering::Release);
-                let me2 = me.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || me2.flush()).await {
+                if let Err(e) = me.flush().await {
                     tracing::warn!(error = %e, "cannot save the search misses");
                 }
             });
         }
     }
 
-    /// Adds the pending counts to the file.
-    pub fn flush(&self) -> std::io::Result<()> {
-        let Some(file) = &self.file else { return Ok(()) };
-        let pending = match self.pending.lock() {
-            Ok(mut p) if !p.is_empty() => std::mem::take(&mut *p),
+    /// Adds the pending counts to the store.
+    pub async fn flush(&self) -> Result<(), crate::store::StoreError> {
+        let Some(store) = &self.store else { return Ok(()) };
+        let pending: Vec<(String, u64)> = match self.pending.lock() {
+            Ok(mut p) if !p.is_empty() => std::mem::take(&mut *p).into_iter().collect(),
             _ => return Ok(()),
         };
-        let mut all = read_misses(file)?;
-        for (q, n) in pending {
-            *all.misses.entry(q).or_default() += n;
-        }
-        if all.misses.len() > MAX_MISSES {
-            all.misses.retain(|_, n| *n > 1);
-        }
-        let tmp = file.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&all).map_err(std::io::Error::other)?)?;
-        std::fs::rename(&tmp, file)
+        store.add_misses(&pending).await
     }
 }
 
-impl Drop for MissLog {
-    fn drop(&mut self) {
-        if let Err(e) = self.flush() {
-            tracing::warn!(error = %e, "cannot save the search misses");
-        }
+/// Moves the counts of the file earlier versions kept (`<data_dir>/search-misses.json`) into
+/// the store, once (the file is renamed `.imported`).
+pub async fn import_miss_file(data_dir: &Path, store: &dyn crate::store::Store) -> anyhow::Result<()> {
+    #[derive(serde::Deserialize)]
+    struct MissFile {
+        misses: HashMap<String, u64>,
     }
-}
-
-fn read_misses(file: &Path) -> std::io::Result<MissFile> {
-    match std::fs::read(file) {
-        Ok(bytes) => Ok(serde_json::from_slice(&bytes).unwrap_or_default()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(MissFile::default()),
-        Err(e) => Err(e),
-    }
+    let file = data_dir.join(MISSES_FILE);
+    let Ok(bytes) = std::fs::read(&file) else { return Ok(()) };
+    let old: MissFile = serde_json::from_slice(&bytes)?;
+    store.add_misses(&old.misses.into_iter().collect::<Vec<_>>()).await?;
+    std::fs::rename(&file, file.with_extension("json.imported"))?;
+    Ok(())
 }
 
 /// What is kept of a query that found nothing: lowercased, accents folded, one space between
@@ -513,15 +512,6 @@ pub fn normalize_miss(query: &str) -> Option<String> {
     (q.chars().count() <= 80).then_some(q)
 }
 
-/// The queries that found nothing most often, most frequent first: for
-/// `helpdesk search misses`. Reads `<data_dir>/search-misses.json`.
-pub fn top_misses(data_dir: &Path, limit: usize) -> std::io::Result<Vec<(String, u64)>> {
-    let mut all: Vec<(String, u64)> = read_misses(&data_dir.join(MISSES_FILE))?.misses.into_iter().collect();
-    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    all.truncate(limit);
-    Ok(all)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,22 +530,26 @@ mod tests {
         assert_eq!(normalize_miss("windows 11"), Some("windows 11".into()));
     }
 
-    #[test]
-    fn misses_are_counted_flushed_and_listed() {
+    #[tokio::test]
+    async fn misses_are_counted_bounded_and_flushed_to_the_store() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let log = Arc::new(MissLog::new(Some(dir.path().join(MISSES_FILE))));
+        let store: Arc<dyn crate::store::Store> =
+            Arc::new(crate::store::sqlite::SqliteStore::open(&dir.path().join("t.db")).expect("store"));
+        let log = Arc::new(MissLog::new(Some(store.clone())));
         for q in ["factuur", "Factuur", "btw", "jan@example.nl"] {
             log.record(q);
         }
-        log.flush().expect("flush");
+        log.flush().await.expect("flush");
         log.record("btw");
         log.record("factuur");
         log.record("factuur");
-        drop(log);
-        let top = top_misses(dir.path(), 10).expect("list");
-        assert_eq!(top, vec![("factuur".to_owned(), 4), ("btw".to_owned(), 2)]);
-        assert_eq!(top_misses(dir.path(), 1).expect("list").len(), 1);
-        assert!(top_misses(&dir.path().join("nope"), 10).expect("no file is no misses").is_empty());
+        log.flush().await.expect("flush");
+        assert_eq!(store.top_misses(10).await.expect("list"), vec![("factuur".to_owned(), 4), ("btw".to_owned(), 2)]);
+        // Memory stays bounded: past MAX_PENDING distinct queries, new ones wait for a flush.
+        for i in 0..(MAX_PENDING + 500) {
+            log.record(&format!("woord{}", (b'a' + (i % 26) as u8) as char).repeat(1 + i / 26));
+        }
+        assert!(log.pending.lock().expect("lock").len() <= MAX_PENDING);
     }
 
     #[test]

@@ -52,6 +52,7 @@ conformance!(
     organisations_and_people_are_listed_and_changed,
     reports_read_tickets_and_ratings_by_date,
     a_due_mail_is_claimed_by_one_sender,
+    searches_without_results_add_up,
 );
 
 type S = Arc<dyn Store>;
@@ -658,4 +659,13 @@ async fn a_due_mail_is_claimed_by_one_sender(store: S) {
     );
     store.mail_sent(&m.id, "provider-1").await.expect("sent");
     assert!(store.due_mail(later + Duration::minutes(10), 10).await.expect("due").is_empty());
+}
+
+async fn searches_without_results_add_up(store: S) {
+    assert!(store.top_misses(10).await.expect("none").is_empty());
+    store.add_misses(&[("factuur".into(), 2), ("btw".into(), 1)]).await.expect("add");
+    store.add_misses(&[("factuur".into(), 1), ("query".into(), 3)]).await.expect("add");
+    let top = store.top_misses(10).await.expect("top");
+    assert_eq!(top, vec![("factuur".to_owned(), 3), ("query".to_owned(), 3), ("btw".to_owned(), 1)]);
+    assert_eq!(store.top_misses(1).await.expect("top").len(), 1);
 }

@@ -21,6 +21,7 @@
 //! | submission (TTL) | `IDEMP#{key}` / `IDEMP` | |
 //! | outgoing mail | `MAIL#{id}` / `MAIL` | gsi2 `OUTBOX` / `{next attempt}#{id}` while unsent |
 //! | rate-limit window (TTL) | `HIT#{key}#{window}` / `HIT` | |
+//! | search without results (TTL 90 days) | `MISS#{query}` / `MISS` | gsi1 `MISSES` / query |
 //!
 //! Incident numbers: the counter item is updated, conditionally on its previous value, in the
 //! same `TransactWriteItems` as the ticket, its first message, the submission record and its
@@ -1056,6 +1057,52 @@ impl Store for DynamoStore {
     async fn hits(&self, k: &str, window_start: DateTime<Utc>) -> Result<u32> {
         let item = self.get(format!("HIT#{k}#{}", window_start.timestamp()), "HIT").await?;
         Ok(item.filter(|i| !expired(i, Utc::now())).and_then(|i| number(&i, "hits")).unwrap_or(0) as u32)
+    }
+
+    async fn add_misses(&self, counts: &[(String, u64)]) -> Result<()> {
+        // One counter item per query, kept 90 days after it was last asked.
+        let expires = (Utc::now() + chrono::Duration::days(90)).timestamp();
+        for (q, count) in counts {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(format!("MISS#{q}"), "MISS")))
+                .update_expression("ADD hits :n SET #query = :q, expires_at = :e, gsi1pk = :all, gsi1sk = :q")
+                .expression_attribute_names("#query", "query")
+                .expression_attribute_values(":n", n(*count as i64))
+                .expression_attribute_values(":q", s(q))
+                .expression_attribute_values(":e", n(expires))
+                .expression_attribute_values(":all", s("MISSES"))
+                .send()
+                .await
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    async fn top_misses(&self, limit: usize) -> Result<Vec<(String, u64)>> {
+        let now = Utc::now();
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :all")
+            .expression_attribute_values(":all", s("MISSES"))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<std::result::Result<Vec<Item>, _>>()
+            .await
+            .map_err(backend)?;
+        let mut all: Vec<(String, u64)> = items
+            .iter()
+            .filter(|i| !expired(i, now))
+            .filter_map(|i| Some((text(i, "query")?.to_owned(), number(i, "hits")? as u64)))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(limit);
+        Ok(all)
     }
 
     async fn unhit(&self, k: &str, window_start: DateTime<Utc>) -> Result<()> {

@@ -127,6 +127,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn mail_sent(&self, id: &str, provider_id: &str) -> Result<()>;
     async fn mail_failed(&self, id: &str, next_attempt: DateTime<Utc>, error: &str) -> Result<()>;
 
+    // What visitors searched for without results.
+    /// Adds counts of queries that found nothing.
+    async fn add_misses(&self, counts: &[(String, u64)]) -> Result<()>;
+    /// The queries that found nothing most often, most frequent first (then alphabetically).
+    async fn top_misses(&self, limit: usize) -> Result<Vec<(String, u64)>>;
+
     // Rate limiting.
     /// Counts one hit on `key` in the fixed window that `window_start` names and returns the
     /// window's count so far.

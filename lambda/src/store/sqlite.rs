@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS tickets (
   state TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tickets_org ON tickets (org_id, seq);
 CREATE INDEX IF NOT EXISTS tickets_requester ON tickets (requester_id, seq);
+CREATE TABLE IF NOT EXISTS search_misses (query TEXT PRIMARY KEY, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS evaluations (answer_id TEXT PRIMARY KEY, updated INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, number TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS messages (n INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, ticket TEXT NOT NULL, data TEXT NOT NULL);
@@ -92,6 +93,8 @@ struct Readers {
     idle: Mutex<Vec<Connection>>,
 }
 
+/// Distinct zero-result queries kept at most.
+const MAX_MISSES: usize = 5_000;
 /// The most writes committed together.
 const MAX_GROUP: usize = 256;
 /// Idle read connections kept open.
@@ -854,6 +857,41 @@ impl Store for SqliteStore {
             .optional()
             .map(Option::unwrap_or_default)
             .map_err(backend)
+        })
+    }
+
+    async fn add_misses(&self, counts: &[(String, u64)]) -> Result<()> {
+        let counts = counts.to_vec();
+        self.write(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "INSERT INTO search_misses (query, count) VALUES (?1, ?2) \
+                     ON CONFLICT (query) DO UPDATE SET count = count + ?2",
+                )
+                .map_err(backend)?;
+            for (q, n) in &counts {
+                stmt.execute(params![q, *n as i64]).map_err(backend)?;
+            }
+            // Bounded: past MAX_MISSES distinct queries, those asked once make room.
+            c.execute(
+                "DELETE FROM search_misses WHERE count = 1 AND (SELECT count(*) FROM search_misses) > ?1",
+                [MAX_MISSES as i64],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn top_misses(&self, limit: usize) -> Result<Vec<(String, u64)>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached("SELECT query, count FROM search_misses ORDER BY count DESC, query LIMIT ?1")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
         })
     }
 
