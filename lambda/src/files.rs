@@ -204,26 +204,44 @@ impl Files for S3Files {
         Ok(Some(DirectUpload { method: "PUT", url: request.uri().to_owned(), headers }))
     }
 
+    /// Claims once: the upload is copied (exactly the bytes that were checked, by ETag) to
+    /// `attachments/{id}`, which the presigned upload link cannot reach, and the upload is
+    /// deleted. A retried form finds the attachment already claimed by the same owner and
+    /// leaves it alone, so nothing put through the old link later can replace it.
     async fn claim_upload(&self, owner: &str, id: &str) -> Result<Uploaded, FilesError> {
+        let to = Self::key(id)?;
         let from = Self::upload_key(owner, id)?;
-        let head = match self.client.head_object().bucket(&self.bucket).key(&from).send().await {
-            Ok(head) => head,
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => return Err(FilesError::NotFound),
-            Err(e) => return Err(s3_error(e)),
+        let head_of = |key: String| async move {
+            match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+                Ok(head) => Ok(Some(head)),
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+                Err(e) => Err(s3_error(e)),
+            }
         };
-        let uploaded = Uploaded {
+        let uploaded = |head: &aws_sdk_s3::operation::head_object::HeadObjectOutput| Uploaded {
             size: head.content_length().unwrap_or(0).max(0) as u64,
             content_type: head.content_type().unwrap_or("application/octet-stream").to_owned(),
         };
-        self.client
+        if let Some(claimed) = head_of(to.clone()).await? {
+            let mine = claimed.metadata().and_then(|m| m.get("owner")).is_some_and(|o| o == owner);
+            return if mine { Ok(uploaded(&claimed)) } else { Err(FilesError::NotFound) };
+        }
+        let Some(head) = head_of(from.clone()).await? else { return Err(FilesError::NotFound) };
+        let mut copy = self
+            .client
             .copy_object()
             .bucket(&self.bucket)
             .copy_source(format!("{}/{from}", self.bucket))
-            .key(Self::key(id)?)
-            .send()
-            .await
-            .map_err(s3_error)?;
-        Ok(uploaded)
+            .key(&to)
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .metadata("owner", owner)
+            .content_type(head.content_type().unwrap_or("application/octet-stream"));
+        if let Some(etag) = head.e_tag() {
+            copy = copy.copy_source_if_match(etag);
+        }
+        copy.send().await.map_err(s3_error)?;
+        self.client.delete_object().bucket(&self.bucket).key(&from).send().await.map_err(s3_error)?;
+        Ok(uploaded(&head))
     }
 }
 

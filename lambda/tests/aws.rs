@@ -237,6 +237,24 @@ async fn direct_upload_to_s3(c: &reqwest::Client, base: &str, table: &str, data:
     let kept = s3.get_object().bucket(BUCKET).key(format!("attachments/{id}")).send().await.expect("claimed");
     assert_eq!(kept.body.collect().await.expect("body").into_bytes().as_ref(), content.as_slice());
 
+    // Security review, finding 9: the claimed file cannot be replaced through the upload link
+    // that is still valid: the link writes an upload nobody claims again, even when the same
+    // form is sent once more (a retry).
+    let mut put = client().put(url).body(vec![b'x'; content.len()]);
+    for (k, v) in target["headers"].as_object().expect("headers") {
+        put = put.header(k, v.as_str().expect("header value"));
+    }
+    let _ = put.send().await.expect("put");
+    let retried = c
+        .post(format!("{base}/portal/tickets"))
+        .multipart(ticket_form(&csrf, &submission, "Export met bijlage").text("uploaded", uploaded.clone()))
+        .send()
+        .await
+        .expect("retry");
+    assert_eq!(retried.status(), 303);
+    let kept = s3.get_object().bucket(BUCKET).key(format!("attachments/{id}")).send().await.expect("claimed");
+    assert_eq!(kept.body.collect().await.expect("body").into_bytes().as_ref(), content.as_slice(), "unchanged");
+
     let number = location.trim_start_matches("/portal/tickets/").split('?').next().expect("number");
     let download = c.get(format!("{base}/portal/tickets/{number}/attachments/{id}")).send().await.expect("download");
     assert_eq!(download.status(), 303);
