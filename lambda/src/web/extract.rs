@@ -124,7 +124,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
             let (ip, _port) = v.trim().rsplit_once(':')?;
             ip.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().ok()
         };
-        Ok(ClientIp(peer.or_else(viewer).map(throttle_key).unwrap_or_else(|| "unknown".into())))
+        // Without that header (an origin request policy that does not forward it), the event's
+        // source address: CloudFront's edge, coarser, but never one bucket for everybody.
+        let source = || match parts.extensions.get::<lambda_http::request::RequestContext>() {
+            Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => {
+                ctx.http.source_ip.as_deref()?.parse().ok()
+            }
+            _ => None,
+        };
+        Ok(ClientIp(peer.or_else(viewer).or_else(source).map(throttle_key).unwrap_or_else(|| "unknown".into())))
     }
 }
 
