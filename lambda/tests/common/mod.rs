@@ -54,11 +54,7 @@ pub async fn spawn_app_on(store: Option<Arc<dyn Store>>) -> TestApp {
     helpdesk::mail::spawn_worker(service.store.clone(), mailer, service.kick.clone(), Duration::from_millis(200));
     std::fs::create_dir_all(dir.path().join("site")).expect("site");
     std::fs::write(dir.path().join("site/404.html"), "<!DOCTYPE html><title>404</title>").expect("404");
-    let search = helpdesk::search::SearchHandle::new(
-        dir.path().join("site/search"),
-        None,
-        Some(dir.path().join(helpdesk::search::MISSES_FILE)),
-    );
+    let search = helpdesk::search::SearchHandle::new(dir.path().join("site/search"), None, Some(service.store.clone()));
     let router = app(AppState {
         site_dir: dir.path().join("site"),
         builds: None,
