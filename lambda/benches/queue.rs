@@ -5,10 +5,11 @@
 //! pages. Prints p50/p99/max latency and requests/s per page, sequentially and with 4
 //! concurrent clients.
 //!
-//! The DynamoDB figures come from moto, an in-process Python stand-in that answers every query
-//! on an index by scanning and sorting the whole table: its absolute numbers say little about
-//! AWS (where a page is one or a few index reads of about 10 ms). They compare code paths (how
-//! many reads a page takes, how much is read and thrown away), not DynamoDB itself.
+//! The DynamoDB figures come from moto, a Python stand-in that keeps the table in memory in one
+//! local process (one request at a time under Python's GIL, so 4 clients only queue up) and
+//! answers every query on an index by scanning and sorting the whole table: its absolute numbers
+//! say little about AWS. They compare code paths (how many reads a page takes, how much is read
+//! and thrown away), not DynamoDB itself.
 //! moto copies the whole table before each transaction (to undo it on failure), which makes
 //! seeding 10,000 tickets quadratic (hours); the bench's moto copies only the partitions a
 //! transaction touches instead (same undo, see `MOTO_MAIN`).

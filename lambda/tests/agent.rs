@@ -592,3 +592,25 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// An overdue ticket is marked in the queue and on its page, with how many working days late.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn overdue_tickets_are_marked() {
+    let app = spawn_app().await;
+    let org = app.org("Gemeente Aadorp", true).await;
+    let alice = app.subscriber("alice@aadorp.example", &org).await;
+    let location = file_ticket(&app, &alice, "Blijft liggen").await;
+    let number = location.trim_start_matches("/portal/tickets/").split('?').next().expect("number").to_owned();
+    let due = app.store().ticket(&number).await.expect("get").expect("ticket").due;
+    staff(&app, "anne@klaver.example", "Anne de Vries", Role::Agent).await;
+    // Three weeks later (log in again: sessions idle out).
+    app.service.clock.advance(Duration::days(21));
+    let anne = app.login("anne@klaver.example").await;
+    let (status, queue) = page(&anne, &app.url("/agent")).await;
+    assert_eq!(status, 200, "{queue}");
+    assert!(queue.contains("class=\"overdue\"") && queue.contains("te laat"), "marked overdue");
+    let today = chrono::Utc::now().date_naive() + Duration::days(21);
+    assert!(due < today);
+    let html = ticket_page(&app, &anne, &number).await;
+    assert!(html.contains("te laat"));
+}

@@ -884,9 +884,13 @@ impl Store for DynamoStore {
                     req = req.expression_attribute_values(k, v.clone());
                 }
             }
-            if filters.is_empty() && q.text.is_none() {
-                req = req.limit((limit + 1 - items.len()) as i32);
-            }
+            // Unfiltered, a page reads what it shows; filtered, it reads in bounded steps (not a
+            // whole 1 MB page per call) until enough tickets match.
+            req = if filters.is_empty() && q.text.is_none() {
+                req.limit((limit + 1 - items.len()) as i32)
+            } else {
+                req.limit(200)
+            };
             let out = req.send().await.map_err(backend)?;
             for item in out.items() {
                 let t: Ticket = data(item)?;

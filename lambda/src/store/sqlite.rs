@@ -632,6 +632,8 @@ impl Store for SqliteStore {
 
     async fn queue(&self, q: &QueueQuery) -> Result<Page<Ticket>> {
         // The state clause is literal so that SQLite can use the partial indexes.
+        // The partial index is named: without statistics SQLite would pick the state index and
+        // sort every waiting ticket for each page (measured: 17 ms instead of 0.2 ms at 10,000).
         let (states, order) = match q.state {
             None => ("state IN ('open', 'in_progress')", "due"),
             Some(TicketState::Open) => ("state IN ('open', 'in_progress') AND state = 'open'", "due"),
@@ -644,7 +646,7 @@ impl Store for SqliteStore {
             None => (String::new(), 0),
         };
         let sql = format!(
-            "SELECT data, {order} FROM tickets WHERE {states} \
+            "SELECT data, {order} FROM tickets INDEXED BY {index} WHERE {states} \
              AND ({order}, seq) > (CASE WHEN ?1 = '' THEN {low} ELSE ?1 END, ?2) \
              AND (?3 IS NULL OR level = ?3) AND (?4 IS NULL OR org_id = ?4) \
              AND (?5 IS NULL OR COALESCE(json_extract(data, '$.assignee'), '') = ?5) \
@@ -653,6 +655,7 @@ impl Store for SqliteStore {
              AND (?8 IS NULL OR json_extract(data, '$.subtopic') = ?8) \
              ORDER BY {order}, seq",
             low = if order == "due" { "''" } else { "-1" },
+            index = if order == "due" { "tickets_queue" } else { "tickets_resolved" },
         );
         let limit = q.limit.clamp(1, 200);
         self.read(|c| {

@@ -48,7 +48,7 @@ fn due_info(svc: &Service, t: &Ticket) -> Value {
     let today = Calendar::today(svc.clock.now());
     let left = svc.calendar.working_days_between(today, t.due);
     let waiting = t.in_queue();
-    context! { left => left, overdue => waiting && t.due < today, today => waiting && t.due == today }
+    context! { left => left, late => -left, overdue => waiting && t.due < today, today => waiting && t.due == today }
 }
 
 fn agents(svc: &Service) -> Vec<Value> {
