@@ -261,7 +261,6 @@ pub struct Session {
     /// SHA-256 (hex) of the cookie's secret; the secret itself is never stored.
     pub id_hash: String,
     pub user_id: String,
-    pub csrf: String,
     /// The absolute end (7 days after login).
     pub expires: DateTime<Utc>,
     /// The last request seen (updated every few minutes): 2 hours idle end the session.

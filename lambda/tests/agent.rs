@@ -287,7 +287,8 @@ async fn agent_routes_are_for_staff_only() {
         "/agent/reports".to_owned(),
         "/agent/reports.csv?table=weeks".to_owned(),
     ];
-    let posts = ["answer", "note", "assign", "state", "escalate"].map(|a| format!("/agent/tickets/{number}/{a}"));
+    let posts =
+        ["answer", "note", "assign", "state", "escalate", "faq"].map(|a| format!("/agent/tickets/{number}/{a}"));
     let anonymous = client();
     for path in &gets {
         let resp = anonymous.get(app.url(path)).send().await.expect("get");
@@ -410,9 +411,38 @@ async fn reports_count_the_weeks(app: TestApp) {
 async fn admin_manages_organisations_and_people(app: TestApp) {
     let boss = staff(&app, "baas@klaver.example", "De Baas", Role::Admin).await;
     let anne = staff(&app, "anne@klaver.example", "Anne de Vries", Role::Agent).await;
-    // Only admins: agents and subscribers find nothing, visitors are sent to log in.
+    // Only admins: agents find nothing, visitors are sent to log in; the same for every form
+    // (sent with a valid CSRF token of the caller's own session).
     assert_eq!(anne.get(app.url("/admin")).send().await.expect("get").status(), 404);
     assert_eq!(client().get(app.url("/admin")).send().await.expect("get").status(), 303);
+    let own_org = app.store().org_by_name("Klaver Online").await.expect("get").expect("org");
+    let me = app.store().user_by_email("anne@klaver.example").await.expect("get").expect("agent");
+    let (_, anne_page) = page(&anne, &app.url("/agent")).await;
+    let anne_csrf = field(&anne_page, "csrf_token").expect("csrf");
+    let admin_posts = [
+        "/admin/orgs".to_owned(),
+        format!("/admin/orgs/{}", own_org.id),
+        format!("/admin/orgs/{}/invite", own_org.id),
+        format!("/admin/people/{}", me.id),
+    ];
+    for path in &admin_posts {
+        let form = [
+            ("csrf_token", anne_csrf.as_str()),
+            ("name", "X"),
+            ("sector", "advies"),
+            ("plan", "basis"),
+            ("email", "x@x.example"),
+            ("role", "admin"),
+            ("active", "1"),
+        ];
+        assert_eq!(anne.post(app.url(path)).form(&form).send().await.expect("post").status(), 404, "{path} as agent");
+        assert_eq!(
+            client().post(app.url(path)).form(&form).send().await.expect("post").status(),
+            303,
+            "{path} anonymous"
+        );
+    }
+    assert_eq!(app.store().user(&me.id).await.expect("get").expect("agent").role, Role::Agent, "nothing changed");
 
     // A new organisation; a mistake first keeps what was typed.
     let (_, html) = page(&boss, &app.url("/admin")).await;

@@ -180,7 +180,6 @@ async fn sessions_expire_and_can_be_revoked(store: S) {
     let session = |id: &str, user: &str, expires| Session {
         id_hash: id.into(),
         user_id: user.into(),
-        csrf: "c".into(),
         expires,
         last_seen: Utc::now(),
     };

@@ -94,7 +94,6 @@ async fn start_session(svc: &Service, headers: &HeaderMap, user: &User, next: &s
     let session = Session {
         id_hash: sha256_hex(&secret),
         user_id: user.id.clone(),
-        csrf: String::new(),
         expires: now + SESSION_VALID,
         last_seen: now,
     };
