@@ -290,6 +290,7 @@ fn ticket(i: usize, requester: &User, now: chrono::DateTime<Utc>) -> NewTicket {
             attachments: vec![],
             created,
             event: None,
+            original: None,
         },
         idempotency_key: format!("seed:{i}"),
     }

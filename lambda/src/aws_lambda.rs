@@ -38,8 +38,10 @@ pub fn run() -> anyhow::Result<()> {
         .with_target(false)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    if std::env::var("HELPDESK_LAMBDA_ROLE").is_ok_and(|r| r == "mail-retry") {
-        return runtime.block_on(mail_retry(started));
+    match std::env::var("HELPDESK_LAMBDA_ROLE").as_deref() {
+        Ok("mail-retry") => return runtime.block_on(mail_retry(started)),
+        Ok("inbound-mail") => return runtime.block_on(inbound_mail(started)),
+        _ => {}
     }
     runtime.block_on(async {
         let router = router().await?;
@@ -55,10 +57,10 @@ async fn service() -> anyhow::Result<(Arc<Service>, Arc<dyn Mailer>)> {
     // Lambda's only writable place is /tmp (SQLite there is for trying things out).
     let data_dir = PathBuf::from(std::env::var("HELPDESK_DATA_DIR").unwrap_or_else(|_| "/tmp/helpdesk".into()));
     let store = backends::store(&data_dir).await?;
-    let mailer = backends::mailer(&data_dir).await?;
     let base_url = std::env::var("HELPDESK_BASE_URL").unwrap_or_else(|_| "http://localhost".into());
     let from = std::env::var("HELPDESK_FROM")
         .unwrap_or_else(|_| format!("{} <{}>", config.site.name, config.site.support_email));
+    let mailer = backends::mailer(&data_dir, &from).await?;
     // On AWS every instance must sign alike, so the key must come from the environment; the
     // SQLite try-out keeps one in its data directory.
     let local = std::env::var("HELPDESK_STORE").map_or(true, |s| s == "sqlite");
@@ -125,6 +127,45 @@ async fn mail_retry(started: std::time::Instant) -> anyhow::Result<()> {
     .await
     .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
 }
+
+/// The inbound-mail function: SES stores each message for the helpdesk in the inbound bucket
+/// (`HELPDESK_INBOUND_BUCKET`, under `inbound/`) and then invokes this with the receipt event.
+/// Each message becomes a ticket or a reply (or a polite answer, or nothing for a robot); the
+/// acknowledgements go out before the invocation ends. A failure fails the invocation: Lambda
+/// retries it twice, then it lands in the dead-letter queue.
+async fn inbound_mail(started: std::time::Instant) -> anyhow::Result<()> {
+    use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+
+    let (service, mailer) = service().await?;
+    let s3 = backends::s3_client().await;
+    let bucket = std::env::var("HELPDESK_INBOUND_BUCKET").ok().filter(|b| !b.is_empty());
+    tracing::info!(init_ms = started.elapsed().as_secs_f64() * 1e3, "cold start: inbound mail ready");
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let (service, mailer, s3, bucket) = (service.clone(), mailer.clone(), s3.clone(), bucket.clone());
+        async move {
+            let outcomes = handle_inbound(&service, mailer.as_ref(), &s3, &event.payload, bucket.as_deref()).await?;
+            Ok::<_, lambda_runtime::Error>(serde_json::json!({ "handled": outcomes }))
+        }
+    }))
+    .await
+    .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+}
+
+/// One inbound-mail invocation: the messages `event` names, then the mail they caused.
+pub async fn handle_inbound(
+    service: &Service,
+    mailer: &dyn Mailer,
+    s3: &aws_sdk_s3::Client,
+    event: &serde_json::Value,
+    bucket: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
+    let outcomes = crate::intake::receive_from_s3(service, s3, event, bucket, INBOUND_PREFIX).await?;
+    crate::mail::deliver_due(service.store.as_ref(), mailer, chrono::Utc::now()).await;
+    Ok(outcomes)
+}
+
+/// Where the receipt rule stores messages in the inbound bucket (`ObjectKeyPrefix`).
+pub const INBOUND_PREFIX: &str = "inbound/";
 
 /// Posts are what queue mail (acknowledgements, invitations, answers): deliver it now.
 async fn deliver_mail_after_posts(

@@ -1,5 +1,5 @@
 //! Which store and mailer the service uses, chosen by environment (the same names locally and
-//! on Lambda): `HELPDESK_STORE=sqlite|dynamodb` (+ `HELPDESK_TABLE`), `HELPDESK_MAILER=outbox|ses`.
+//! on Lambda): `HELPDESK_STORE=sqlite|dynamodb` (+ `HELPDESK_TABLE`), `HELPDESK_MAILER=outbox|smtp|ses`.
 //! The AWS clients read their region, credentials and `AWS_ENDPOINT_URL` as the SDK does, and
 //! are built once per process (at Lambda cold start).
 
@@ -54,26 +54,35 @@ pub async fn files() -> anyhow::Result<Option<Arc<dyn crate::files::Files>>> {
         "dir" => Ok(None),
         "s3" => {
             let bucket = std::env::var("HELPDESK_BUCKET").context("HELPDESK_ATTACHMENTS=s3 needs HELPDESK_BUCKET")?;
-            // On AWS, virtual-hosted URLs (`<bucket>.s3.<region>.amazonaws.com`, the origin the
-            // site's Content-Security-Policy allows uploads to); with a stand-in endpoint
-            // (`AWS_ENDPOINT_URL`, e.g. moto) path style, which every stand-in understands.
-            let stand_in = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().any(|v| std::env::var_os(v).is_some());
-            let config = aws_sdk_s3::config::Builder::from(sdk_config().await).force_path_style(stand_in).build();
-            Ok(Some(Arc::new(crate::files::S3Files::new(aws_sdk_s3::Client::from_conf(config), bucket))))
+            Ok(Some(Arc::new(crate::files::S3Files::new(s3_client().await, bucket))))
         }
         other => anyhow::bail!("HELPDESK_ATTACHMENTS must be `dir` or `s3`, not `{other}`"),
     }
 }
 
-/// The mailer `HELPDESK_MAILER` names; the outbox folder is in `data_dir`.
-pub async fn mailer(data_dir: &Path) -> anyhow::Result<Arc<dyn Mailer>> {
+/// The S3 client. On AWS it uses virtual-hosted URLs (`<bucket>.s3.<region>.amazonaws.com`,
+/// the origin the site's Content-Security-Policy allows uploads to); with a stand-in endpoint
+/// (`AWS_ENDPOINT_URL`, e.g. moto) path style, which every stand-in understands.
+pub async fn s3_client() -> aws_sdk_s3::Client {
+    let stand_in = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().any(|v| std::env::var_os(v).is_some());
+    let config = aws_sdk_s3::config::Builder::from(sdk_config().await).force_path_style(stand_in).build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// The mailer `HELPDESK_MAILER` names; the outbox folder is in `data_dir`; `from` is the
+/// envelope sender for SMTP.
+pub async fn mailer(data_dir: &Path, from: &str) -> anyhow::Result<Arc<dyn Mailer>> {
     match setting("HELPDESK_MAILER", "outbox").as_str() {
+        "smtp" => {
+            let url = std::env::var("HELPDESK_SMTP_URL").context("HELPDESK_MAILER=smtp needs HELPDESK_SMTP_URL")?;
+            Ok(Arc::new(crate::mail::smtp::SmtpMailer::new(&url, from)?))
+        }
         "outbox" => Ok(Arc::new(OutboxMailer::new(data_dir.join("outbox")).context("creating the outbox")?)),
         "ses" => Ok(Arc::new(SesMailer::new(
             aws_sdk_sesv2::Client::new(sdk_config().await),
             std::env::var("HELPDESK_SES_CONFIGURATION_SET").ok().filter(|v| !v.is_empty()),
         ))),
-        other => anyhow::bail!("HELPDESK_MAILER must be `outbox` or `ses`, not `{other}`"),
+        other => anyhow::bail!("HELPDESK_MAILER must be `outbox`, `smtp` or `ses`, not `{other}`"),
     }
 }
 

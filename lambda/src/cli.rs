@@ -92,6 +92,13 @@ pub enum AdminCommand {
         #[arg(long)]
         lang: Option<String>,
     },
+    /// Handles e-mail messages (`.eml` files) as if they were sent to the helpdesk: a new
+    /// ticket, a reply to one, or a polite answer to an unknown sender. Prints what became of each.
+    IngestMail {
+        /// Files with one RFC 5322 message each.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// The DynamoDB table (with `HELPDESK_STORE=dynamodb`; `AWS_ENDPOINT_URL` for a local stand-in).
     Dynamodb {
         #[command(subcommand)]
@@ -180,10 +187,10 @@ async fn local_service(
     let config_path = content.join(site_builder::content::CONFIG_FILE);
     let config = HelpdeskConfig::load(&config_path, &config_path).map_err(|d| anyhow::anyhow!("{d}"))?;
     let store = backends::store(data_dir).await?;
-    let mailer = backends::mailer(data_dir).await?;
     let base_url = std::env::var("HELPDESK_BASE_URL").unwrap_or_else(|_| default_base_url.to_owned());
     let from = std::env::var("HELPDESK_FROM")
         .unwrap_or_else(|_| format!("{} <{}>", config.site.name, config.site.support_email));
+    let mailer = backends::mailer(data_dir, &from).await?;
     let texts =
         crate::i18n::Texts::load(content, &config.site.default_language, &config.language_codes().collect::<Vec<_>>())
             .map_err(|e| anyhow::anyhow!("UI strings: {e}"))?;
@@ -209,6 +216,24 @@ async fn admin(content: &Path, data_dir: &Path, command: AdminCommand) -> anyhow
             let (svc, _) = service().await?;
             let org = svc.create_org(&name, &sector, plan.as_deref(), share_tickets).await?;
             println!("created organisation {} ({})", org.name, org.id);
+        }
+        AdminCommand::IngestMail { files } => {
+            let (svc, mailer) = service().await?;
+            let mut failed = 0;
+            for file in files {
+                let raw = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                match svc.receive_mail(&raw).await {
+                    Ok(outcome) => println!("{}: {outcome}", file.display()),
+                    Err(e) => {
+                        failed += 1;
+                        println!("{}: not handled: {e}", file.display());
+                    }
+                }
+            }
+            crate::mail::deliver_due(svc.store.as_ref(), mailer.as_ref(), chrono::Utc::now()).await;
+            if failed > 0 {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         AdminCommand::Invite { email, org, role, name, lang } => {
             let (svc, mailer) = service().await?;
@@ -296,6 +321,13 @@ fn serve(content: &Path, addr: SocketAddr, data_dir: &Path) -> anyhow::Result<Ex
             std::time::Duration::from_secs(5),
         );
         spawn_scheduled_jobs(service.clone());
+        // Mail to the helpdesk: the inbox folder always, an IMAP mailbox when configured.
+        crate::intake::spawn_inbox_watcher(service.clone(), data_dir.join("inbox"));
+        if let Some(url) = std::env::var("HELPDESK_IMAP_URL").ok().filter(|u| !u.is_empty()) {
+            let source = crate::intake::ImapSource::parse(&url)?;
+            eprintln!("reading mail from {source:?}");
+            crate::intake::spawn_imap_poller(service.clone(), source);
+        }
         eprintln!("serving on http://{local}");
         let search =
             crate::search::SearchHandle::new(site_dir.join("search"), Some(rx.clone()), Some(service.store.clone()));

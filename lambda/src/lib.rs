@@ -23,6 +23,7 @@ pub mod cli;
 pub mod clock;
 pub mod files;
 pub mod i18n;
+pub mod intake;
 pub mod mail;
 pub mod model;
 pub mod render;

@@ -193,6 +193,10 @@ pub struct Message {
     /// For `MessageKind::Event`: what happened (older events only have `body`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<TicketEvent>,
+    /// For a message that came by e-mail: the mail as it arrived (`message/rfc822`), for
+    /// agents only; the thread shows the text without quoted history and signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<Attachment>,
 }
 
 /// Something that happened to a ticket, recorded in its history with who and when.
@@ -309,6 +313,12 @@ pub struct OutgoingMail {
     pub next_attempt: DateTime<Utc>,
     pub created: DateTime<Utc>,
     pub last_error: Option<String>,
+    /// The Message-ID header the message was written with (without angle brackets).
+    #[serde(default)]
+    pub message_id: String,
+    /// The ticket the mail is about: a reply to it is added to that ticket.
+    #[serde(default)]
+    pub ticket: Option<String>,
 }
 
 /// One page of a list that can grow, and where the next one starts.
@@ -406,6 +416,37 @@ impl Numbering {
     }
 }
 
+impl Numbering {
+    /// Whether `s` has the shape of a number in this pattern (letters compared without case).
+    pub fn looks_like(&self, s: &str) -> bool {
+        let (mut rest, mut pat) = (s, self.pattern.as_str());
+        while let Some(c) = pat.chars().next() {
+            if c == '{' {
+                let Some(close) = pat.find('}') else { return false };
+                let field = &pat[1..close];
+                let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                let fits = match field {
+                    "year" => digits == 4,
+                    f if f == "seq" || f.starts_with("seq:") => digits >= 1,
+                    _ => false,
+                };
+                if !fits {
+                    return false;
+                }
+                rest = &rest[digits..];
+                pat = &pat[close + 1..];
+            } else {
+                match rest.chars().next() {
+                    Some(r) if r.eq_ignore_ascii_case(&c) => rest = &rest[r.len_utf8()..],
+                    _ => return false,
+                }
+                pat = &pat[c.len_utf8()..];
+            }
+        }
+        rest.is_empty()
+    }
+}
+
 fn default_lang() -> String {
     "nl".to_owned()
 }
@@ -421,5 +462,17 @@ mod tests {
         assert_eq!(Numbering::new("INC-{year}-{seq:5}").format(42, t), "INC-2026-00042");
         assert_eq!(Numbering::new("#{seq}").format(1042, t), "#1042");
         assert_eq!(Numbering::new("T{seq:3}").format(123_456, t), "T123456");
+    }
+
+    #[test]
+    fn numbers_are_recognised_by_shape() {
+        let n = Numbering::new("INC-{year}-{seq:5}");
+        assert!(n.looks_like("INC-2026-00042"));
+        assert!(n.looks_like("inc-2026-42"));
+        assert!(!n.looks_like("INC-26-00042"));
+        assert!(!n.looks_like("INC-2026-"));
+        assert!(!n.looks_like("INC-2026-00042x"));
+        assert!(Numbering::new("#{seq}").looks_like("#1042"));
+        assert!(!Numbering::new("#{seq}").looks_like("1042"));
     }
 }

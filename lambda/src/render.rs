@@ -42,6 +42,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("mail/answer.nl.html", include_str!("../templates/mail/answer.nl.html")),
     ("mail/answer.en.txt", include_str!("../templates/mail/answer.en.txt")),
     ("mail/answer.en.html", include_str!("../templates/mail/answer.en.html")),
+    ("mail/stranger.nl.txt", include_str!("../templates/mail/stranger.nl.txt")),
+    ("mail/stranger.nl.html", include_str!("../templates/mail/stranger.nl.html")),
+    ("mail/stranger.en.txt", include_str!("../templates/mail/stranger.en.txt")),
+    ("mail/stranger.en.html", include_str!("../templates/mail/stranger.en.html")),
 ];
 
 /// Every template, compiled once at start-up (or Lambda cold start).

@@ -2,34 +2,12 @@
 //! noted, escalated, answered, rated, reopened, answered again, closed by itself), who may
 //! reach the agent pages, and two agents answering one ticket at the same moment.
 
+#[macro_use]
 mod common;
 
 use chrono::Duration;
 use common::*;
 use helpdesk::model::*;
-
-/// One test per store for each scenario.
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(crate::common::spawn_app_on(None).await).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let store = crate::common::moto::dynamo_store().await;
-                    super::$name(crate::common::spawn_app_on(Some(std::sync::Arc::new(store))).await).await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_stores!(
     life_of_a_ticket,

@@ -48,7 +48,7 @@ async fn ses_sends_the_composed_mime_unchanged() {
         subject: "[INC-2026-00042] Ontvangstbevestiging: één vraag".into(),
         text: "Beste Anna,\n\nWij hebben uw vraag ontvangen.".into(),
         html: "<p>Beste Anna,</p><p>Wij hebben uw vraag ontvangen.</p>".into(),
-        in_reply_to: None,
+        ..Default::default()
     };
     let mail = helpdesk::mail::compose(&draft, chrono::Utc::now()).expect("compose");
     let id = mailer.send(&mail).await.expect("send");

@@ -53,6 +53,7 @@ conformance!(
     reports_read_tickets_and_ratings_by_date,
     a_due_mail_is_claimed_by_one_sender,
     searches_without_results_add_up,
+    mail_ids_lead_to_their_ticket,
 );
 
 type S = Arc<dyn Store>;
@@ -92,6 +93,8 @@ fn mail(to: &str, at: chrono::DateTime<Utc>) -> OutgoingMail {
         next_attempt: at,
         created: at,
         last_error: None,
+        message_id: String::new(),
+        ticket: None,
     }
 }
 
@@ -133,6 +136,7 @@ fn new_ticket(requester: &User, key: &str, subject: &str) -> NewTicket {
             attachments: vec![],
             created: now,
             event: None,
+            original: None,
         },
         idempotency_key: key.into(),
     }
@@ -318,6 +322,7 @@ async fn updates_change_state_and_queue_mail(store: S) {
         }],
         created: Utc::now() + Duration::seconds(1),
         event: None,
+        original: None,
     };
     let notice = mail(&anna.email, Utc::now());
     store.update_ticket(TicketState::Open, &t, Some(&answer), std::slice::from_ref(&notice)).await.expect("update");
@@ -667,4 +672,19 @@ async fn searches_without_results_add_up(store: S) {
     let top = store.top_misses(10).await.expect("top");
     assert_eq!(top, vec![("factuur".to_owned(), 3), ("query".to_owned(), 3), ("btw".to_owned(), 1)]);
     assert_eq!(store.top_misses(1).await.expect("top").len(), 1);
+}
+
+async fn mail_ids_lead_to_their_ticket(store: S) {
+    let none: Vec<String> = vec!["nobody@example.org".into()];
+    assert_eq!(store.ticket_by_mail_id(&none).await.expect("lookup"), None);
+    store.remember_mail_ids(&["a1@helpdesk.example".into(), "0100-ses-id".into()], "#7").await.expect("remember");
+    store.remember_mail_ids(&["b2@mail.example".into()], "#8").await.expect("remember");
+    let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(store.ticket_by_mail_id(&ids(&["x@y", "0100-ses-id"])).await.expect("lookup").as_deref(), Some("#7"));
+    assert_eq!(
+        store.ticket_by_mail_id(&ids(&["b2@mail.example", "a1@helpdesk.example"])).await.expect("lookup").as_deref(),
+        Some("#8"),
+        "the first known id wins"
+    );
+    assert_eq!(store.ticket_by_mail_id(&[]).await.expect("lookup"), None);
 }

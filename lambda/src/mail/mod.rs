@@ -8,13 +8,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, header};
 
 use crate::model::OutgoingMail;
 use crate::store::Store;
 
+pub mod inbound;
 pub mod outbox;
 pub mod ses;
+pub mod smtp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -34,15 +37,22 @@ pub trait Mailer: Send + Sync + std::fmt::Debug {
 }
 
 /// What a message says; [`compose`] makes the MIME.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Draft {
     pub from: String,
     pub to: String,
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// Threading: the Message-ID this one answers, if any.
+    /// Threading: the Message-ID this one answers (without angle brackets), if any ...
     pub in_reply_to: Option<String>,
+    /// ... and the ids of the thread before it, oldest first.
+    pub references: Vec<String>,
+    /// The ticket the mail is about: replies to it are added to that ticket.
+    pub ticket: Option<String>,
+    /// Written by the service in answer to an incoming mail (RFC 3834: `Auto-Submitted:
+    /// auto-replied`, so that other robots do not answer it).
+    pub auto_reply: bool,
 }
 
 pub fn compose(draft: &Draft, now: DateTime<Utc>) -> Result<OutgoingMail, MailError> {
@@ -50,15 +60,25 @@ pub fn compose(draft: &Draft, now: DateTime<Utc>) -> Result<OutgoingMail, MailEr
     let to: Mailbox = draft.to.parse().map_err(|_| MailError::Address(draft.to.clone()))?;
     let id = crate::auth::random_token(16);
     let domain = from.email.domain().to_owned();
+    let message_id = format!("{id}@{domain}");
+    let own_address = from.email.to_string();
     let mut builder = lettre::Message::builder()
         .from(from)
         .to(to)
         .subject(draft.subject.clone())
-        .message_id(Some(format!("<{id}@{domain}>")))
+        .message_id(Some(format!("<{message_id}>")))
         .date(now.into())
         .header(header::MIME_VERSION_1_0);
     if let Some(parent) = &draft.in_reply_to {
-        builder = builder.in_reply_to(parent.clone()).references(parent.clone());
+        let mut thread: Vec<String> = draft.references.iter().filter(|r| *r != parent).cloned().collect();
+        thread.push(parent.clone());
+        let references = thread.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" ");
+        builder = builder.in_reply_to(format!("<{parent}>")).references(references);
+    }
+    if draft.auto_reply {
+        builder = builder
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-replied".into()))
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Loop"), own_address));
     }
     let message = builder
         .multipart(MultiPart::alternative_plain_html(draft.text.clone(), draft.html.clone()))
@@ -72,6 +92,8 @@ pub fn compose(draft: &Draft, now: DateTime<Utc>) -> Result<OutgoingMail, MailEr
         next_attempt: now,
         created: now,
         last_error: None,
+        message_id,
+        ticket: draft.ticket.clone(),
     })
 }
 
@@ -109,6 +131,15 @@ pub async fn deliver_due(store: &dyn Store, mailer: &dyn Mailer, now: DateTime<U
             Ok(provider_id) => {
                 if let Err(e) = store.mail_sent(&mail.id, &provider_id).await {
                     tracing::warn!(mail = %mail.id, error = %e, "mail sent but not marked");
+                }
+                // A reply names the id the recipient saw: the one written (outbox, SMTP) or the
+                // one the provider gave the message (SES).
+                if let Some(ticket) = &mail.ticket {
+                    let ids: Vec<String> =
+                        [mail.message_id.clone(), provider_id].into_iter().filter(|i| !i.is_empty()).collect();
+                    if let Err(e) = store.remember_mail_ids(&ids, ticket).await {
+                        tracing::warn!(mail = %mail.id, error = %e, "mail sent but its id not remembered");
+                    }
                 }
                 sent += 1;
             }

@@ -135,7 +135,7 @@ impl Service {
                 }
             })
             .collect();
-        self.mail_in(
+        let mut mail = self.mail_in(
             &lang,
             &t.requester_email,
             lang.fill("mail_subject_answer", &[("number", &t.number), ("subject", &t.subject)]),
@@ -146,7 +146,10 @@ impl Service {
                 ratings => ratings,
                 close_days => self.config.tickets.auto_close_days,
             },
-        )
+        )?;
+        // A reply to the answer is added to this ticket.
+        mail.ticket = Some(t.number.clone());
+        Ok(mail)
     }
 
     /// Registers a phone call as a ticket for `requester`, written down by `agent`; with an

@@ -6,7 +6,8 @@
 //! - [`tickets`]: a subscriber's side: filing, replying, closing, who may see what;
 //! - [`agent`]: the helpdesk's side: answers, notes, assignment, states, escalation, phone calls,
 //!   closing resolved tickets nobody reacted to;
-//! - [`evaluations`]: signed rating links and the ratings themselves.
+//! - [`evaluations`]: signed rating links and the ratings themselves;
+//! - [`inbound`]: mail to the helpdesk (new tickets, replies, strangers, machines).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub mod admin;
 pub mod agent;
 pub mod evaluations;
 pub mod faq;
+pub mod inbound;
 pub mod reports;
 pub mod tickets;
 
@@ -180,7 +182,7 @@ impl Service {
         ctx: minijinja::Value,
     ) -> Result<OutgoingMail, ServiceError> {
         let (text, html) = crate::render::mail(&self.templates, template, lang, ctx)?;
-        let draft = Draft { from: self.from.clone(), to: to.to_owned(), subject, text, html, in_reply_to: None };
+        let draft = Draft { from: self.from.clone(), to: to.to_owned(), subject, text, html, ..Draft::default() };
         Ok(compose(&draft, self.clock.now())?)
     }
 
@@ -254,6 +256,7 @@ impl Service {
             attachments: vec![],
             created: self.clock.now(),
             event: None,
+            original: None,
         }
     }
 

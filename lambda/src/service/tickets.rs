@@ -24,6 +24,10 @@ pub struct TicketDraft {
     pub channel: Channel,
     /// The closed ticket this one follows up.
     pub follows: Option<String>,
+    /// The mail the ticket came in with: the acknowledgement answers it.
+    pub answers_mail: Option<super::inbound::MailRef>,
+    /// That mail as it arrived (agents only).
+    pub original: Option<Attachment>,
 }
 
 impl Service {
@@ -76,10 +80,11 @@ impl Service {
             attachments: draft.attachments,
             created: now,
             event: None,
+            original: draft.original,
         };
         // The acknowledgement is composed inside the store's transaction, once the number is
         // known, so that the ticket and its e-mail are stored together or not at all.
-        let ack = self.ack_builder(&first.body);
+        let ack = self.ack_builder(&first.body, draft.answers_mail);
         let new = NewTicket { ticket, first, idempotency_key: format!("{}:{}", author.id, draft.submission_id) };
         let (ticket, created) = self.store.create_ticket(new, &self.numbering, ack).await?;
         if created {
@@ -88,7 +93,7 @@ impl Service {
         Ok((ticket, created))
     }
 
-    fn ack_builder(&self, description: &str) -> crate::store::MailsFor {
+    fn ack_builder(&self, description: &str, answers: Option<super::inbound::MailRef>) -> crate::store::MailsFor {
         // Everything the closure needs, owned: it runs inside the store (maybe on another thread,
         // outside the request, so the language goes along).
         let lang = self.lang();
@@ -115,7 +120,11 @@ impl Service {
                         subject: lang.fill("mail_subject_ack", &[("number", &t.number), ("subject", &t.subject)]),
                         text,
                         html,
-                        in_reply_to: None,
+                        in_reply_to: answers.as_ref().map(|a| a.message_id.clone()),
+                        references: answers.as_ref().map(|a| a.references.clone()).unwrap_or_default(),
+                        ticket: Some(t.number.clone()),
+                        // Sent because a mail came in: other robots must not answer it.
+                        auto_reply: answers.is_some(),
                     };
                     compose(&draft, clock.now()).map_err(|e| e.to_string())
                 },
@@ -128,6 +137,25 @@ impl Service {
                 }
             }
         })
+    }
+
+    /// Why a file cannot be attached (to the form or a mail), if it cannot: its type or size.
+    pub fn attachment_problem(&self, filename: &str, size: u64) -> Option<String> {
+        let t = &self.config.tickets;
+        let ext = filename.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
+        if !t.attachment_types.contains(&ext) {
+            Some(
+                self.lang()
+                    .fill("portal_err_file_type", &[("file", filename), ("types", &t.attachment_types.join(", "))]),
+            )
+        } else if size > u64::from(t.max_attachment_mb) * 1024 * 1024 {
+            Some(
+                self.lang()
+                    .fill("portal_err_file_size", &[("file", filename), ("mb", &t.max_attachment_mb.to_string())]),
+            )
+        } else {
+            None
+        }
     }
 
     /// Whether `user` may see `ticket`: staff see all; a subscriber sees their own, and their
@@ -151,6 +179,18 @@ impl Service {
         body: String,
         attachments: Vec<Attachment>,
     ) -> Result<Ticket, ServiceError> {
+        self.reply_with(ticket, user, body, attachments, None).await
+    }
+
+    /// A reply; `original` is the mail it came in (agents can open it).
+    pub(super) async fn reply_with(
+        &self,
+        ticket: &Ticket,
+        user: &User,
+        body: String,
+        attachments: Vec<Attachment>,
+        original: Option<Attachment>,
+    ) -> Result<Ticket, ServiceError> {
         let mut current = ticket.clone();
         // Someone else may change the ticket between reading and writing: read again and
         // re-apply (a reply does not depend on what changed).
@@ -161,6 +201,7 @@ impl Service {
             let mut t = current.clone();
             let mut m = self.message(&t.number, MessageKind::Customer, Some(user), body.clone());
             m.attachments = attachments.clone();
+            m.original = original.clone();
             if t.state == TicketState::Resolved {
                 t.state = TicketState::Open;
                 t.resolved_at = None;

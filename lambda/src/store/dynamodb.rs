@@ -20,6 +20,7 @@
 //! | evaluation | `EVAL#{answer id}` / `EVAL` | gsi1 `RATED#{yyyy-mm}` / `{created ms}#{answer id}` |
 //! | submission (TTL) | `IDEMP#{key}` / `IDEMP` | |
 //! | outgoing mail | `MAIL#{id}` / `MAIL` | gsi2 `OUTBOX` / `{next attempt}#{id}` while unsent |
+//! | mail of a ticket (TTL 2 years) | `MAILID#{message id}` / `MAILID` | |
 //! | rate-limit window (TTL) | `HIT#{key}#{window}` / `HIT` | |
 //! | search without results (TTL 90 days) | `MISS#{query}` / `MISS` | gsi1 `MISSES` / query |
 //!
@@ -929,6 +930,29 @@ impl Store for DynamoStore {
         item.insert("gsi1sk".into(), s(format!("{}#{}", millis_key(e.created), e.answer_id)));
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
         Ok(())
+    }
+
+    async fn remember_mail_ids(&self, ids: &[String], ticket: &str) -> Result<()> {
+        // People answer old mail now and then: the ids are kept for two years.
+        let expires = (Utc::now() + chrono::Duration::days(730)).timestamp();
+        for id in ids {
+            let mut item = key(format!("MAILID#{id}"), "MAILID");
+            item.insert("ticket".into(), s(ticket));
+            item.insert("expires_at".into(), n(expires));
+            self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    async fn ticket_by_mail_id(&self, ids: &[String]) -> Result<Option<String>> {
+        for id in ids {
+            if let Some(item) = self.get(format!("MAILID#{id}"), "MAILID").await?
+                && !expired(&item, Utc::now())
+            {
+                return Ok(text(&item, "ticket").map(str::to_owned));
+            }
+        }
+        Ok(None)
     }
 
     async fn evaluation(&self, answer_id: &str) -> Result<Option<Evaluation>> {

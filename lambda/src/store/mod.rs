@@ -127,6 +127,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn mail_sent(&self, id: &str, provider_id: &str) -> Result<()>;
     async fn mail_failed(&self, id: &str, next_attempt: DateTime<Utc>, error: &str) -> Result<()>;
 
+    // Mail threading.
+    /// Remembers that mail with these Message-IDs (without angle brackets) belongs to `ticket`:
+    /// the helpdesk's own mails (the id it wrote and the one its provider assigned) and the mails
+    /// a ticket came in with. A reply names them in In-Reply-To / References.
+    async fn remember_mail_ids(&self, ids: &[String], ticket: &str) -> Result<()>;
+    /// The ticket of the first of `ids` that is known, in the order given.
+    async fn ticket_by_mail_id(&self, ids: &[String]) -> Result<Option<String>>;
+
     // What visitors searched for without results.
     /// Adds counts of queries that found nothing.
     async fn add_misses(&self, counts: &[(String, u64)]) -> Result<()>;

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS messages (n INTEGER PRIMARY KEY AUTOINCREMENT, id TEX
 CREATE INDEX IF NOT EXISTS messages_ticket ON messages (ticket, n);
 CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, due INTEGER, data TEXT NOT NULL, raw BLOB NOT NULL, provider_id TEXT);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due) WHERE due IS NOT NULL;
+CREATE TABLE IF NOT EXISTS mail_ids (id TEXT PRIMARY KEY, ticket TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, window INTEGER NOT NULL, count INTEGER NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (key, window));
 ";
 
@@ -735,6 +736,33 @@ impl Store for SqliteStore {
             .map_err(backend)
         })
         .await
+    }
+
+    async fn remember_mail_ids(&self, ids: &[String], ticket: &str) -> Result<()> {
+        let (ids, ticket) = (ids.to_vec(), ticket.to_owned());
+        self.write(move |c| {
+            for id in &ids {
+                c.execute("INSERT OR REPLACE INTO mail_ids (id, ticket) VALUES (?1, ?2)", params![id, ticket])
+                    .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ticket_by_mail_id(&self, ids: &[String]) -> Result<Option<String>> {
+        self.read(|c| {
+            for id in ids {
+                let found: Option<String> = c
+                    .query_row("SELECT ticket FROM mail_ids WHERE id = ?1", params![id], |r| r.get(0))
+                    .optional()
+                    .map_err(backend)?;
+                if found.is_some() {
+                    return Ok(found);
+                }
+            }
+            Ok(None)
+        })
     }
 
     async fn evaluation(&self, answer_id: &str) -> Result<Option<Evaluation>> {

@@ -3,6 +3,31 @@
 //! Chromium, [`moto`] starts a local AWS stand-in.
 #![allow(dead_code)]
 
+/// One test per store for each scenario: `on_both_stores!(a, b)` runs `async fn a(app: TestApp)`
+/// on SQLite and on DynamoDB (moto).
+#[allow(unused_macros)]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(crate::common::spawn_app_on(None).await).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let store = crate::common::moto::dynamo_store().await;
+                    super::$name(crate::common::spawn_app_on(Some(std::sync::Arc::new(store))).await).await;
+                }
+            )*
+        }
+    };
+}
+
 pub mod browser;
 pub mod moto;
 

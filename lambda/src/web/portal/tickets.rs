@@ -203,19 +203,6 @@ struct PostedForm {
     problems: Vec<String>,
 }
 
-/// Why a file cannot be attached, if it cannot.
-fn attachment_problem(svc: &Service, filename: &str, size: u64) -> Option<String> {
-    let t = &svc.config.tickets;
-    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
-    if !t.attachment_types.contains(&ext) {
-        Some(svc.lang().fill("portal_err_file_type", &[("file", filename), ("types", &t.attachment_types.join(", "))]))
-    } else if size > u64::from(t.max_attachment_mb) * 1024 * 1024 {
-        Some(svc.lang().fill("portal_err_file_size", &[("file", filename), ("mb", &t.max_attachment_mb.to_string())]))
-    } else {
-        None
-    }
-}
-
 /// Reads the multipart form: text fields into a map, files into uploads.
 async fn read_form(svc: &Service, mut mp: Multipart) -> WebResult<PostedForm> {
     let mut form =
@@ -240,7 +227,7 @@ async fn read_form(svc: &Service, mut mp: Multipart) -> WebResult<PostedForm> {
             if filename.is_empty() && bytes.is_empty() {
                 continue; // the empty file input of a form without attachments
             }
-            match attachment_problem(svc, &filename, bytes.len() as u64) {
+            match svc.attachment_problem(&filename, bytes.len() as u64) {
                 Some(problem) => form.problems.push(problem),
                 None => form.uploads.push(Upload { filename, content_type, bytes: bytes.to_vec() }),
             }
@@ -275,7 +262,7 @@ async fn keep_files(
     let mut problems = Vec::new();
     for d in direct {
         match svc.files.claim_upload(&user.id, &d.id).await {
-            Ok(up) => match attachment_problem(svc, &d.filename, up.size) {
+            Ok(up) => match svc.attachment_problem(&d.filename, up.size) {
                 Some(problem) => problems.push(problem),
                 None => out.push(Attachment {
                     id: d.id.clone(),
@@ -327,7 +314,7 @@ async fn start_upload(
     if filename.is_empty() {
         return Ok(upload_refused(&svc.lang().get("portal_err_file_nameless")));
     }
-    if let Some(problem) = attachment_problem(&svc, &filename, req.size) {
+    if let Some(problem) = svc.attachment_problem(&filename, req.size) {
         return Ok(upload_refused(&problem));
     }
     // A MIME type is `type/subtype` in token characters; anything else is stored as bytes.
@@ -593,7 +580,8 @@ async fn attachment(
     let att = messages
         .iter()
         .filter(|m| m.kind != MessageKind::Note || user.role.is_staff())
-        .flat_map(|m| &m.attachments)
+        // The mail a message came in as is for the helpdesk (it holds quoted history).
+        .flat_map(|m| m.attachments.iter().chain(m.original.iter().filter(|_| user.role.is_staff())))
         .find(|a| a.id == id)
         .ok_or(WebError::NotFound)?;
     let bytes = match svc.files.fetch(att).await {
