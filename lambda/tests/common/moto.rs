@@ -12,7 +12,7 @@ use aws_config::{BehaviorVersion, Region};
 static ENDPOINT: OnceLock<String> = OnceLock::new();
 
 /// The venv's Python, which has moto (`MOTO_SERVER` points at the venv's `moto_server`).
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     let moto = match std::env::var("MOTO_SERVER") {
         Ok(p) => PathBuf::from(p),
         Err(_) => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server"),
