@@ -217,6 +217,8 @@ pub enum TicketEvent {
     AutoClosed,
     /// Logged by an agent from a phone call.
     PhoneCall,
+    /// Filed under a sector and subtopic by an agent.
+    Categorised { sector: String, subtopic: String },
 }
 
 /// A subscriber's rating of one answer.

@@ -196,3 +196,52 @@ async fn search_misses_lists_the_searches_that_found_nothing() {
     assert_eq!(misses(Some("1")).0, "3  kwantumfysica\n");
     drop(server);
 }
+
+#[tokio::test]
+async fn ingest_mail_and_the_inbox_folder_make_tickets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let admin = |args: &[&str]| {
+        let out = helpdesk()
+            .arg("--content")
+            .arg(repo_content())
+            .arg("admin")
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .output();
+        let out = out.expect("run");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    assert!(admin(&["org", "create", "--name", "Gemeente Ede", "--sector", "overheid"]).0);
+    assert!(admin(&["invite", "--email", "anna@ede.example", "--org", "Gemeente Ede"]).0);
+    let fixture = |id: &str| {
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail/new-question.eml"))
+            .expect("fixture")
+            .replace("{{FROM}}", "anna@ede.example")
+            .replace("{{TO}}", "helpdesk@klaver.example")
+            .replace("{{MSGID}}", id)
+    };
+    let mail = dir.path().join("vraag.eml");
+    std::fs::write(&mail, fixture("cli1@ede.example")).expect("write");
+    let (ok, stdout) = admin(&["ingest-mail", mail.to_str().expect("path")]);
+    assert!(ok, "{stdout}");
+    assert!(stdout.contains("vraag.eml: new ticket "), "{stdout}");
+    let (ok, stdout) = admin(&["ingest-mail", mail.to_str().expect("path")]);
+    assert!(ok && stdout.contains("already received"), "{stdout}");
+    let acks = std::fs::read_dir(data.join("outbox")).expect("outbox").count();
+    assert_eq!(acks, 2, "the invitation and the acknowledgement");
+
+    // `serve` watches <data-dir>/inbox.
+    let server = serve(&repo_content(), &data);
+    std::fs::create_dir_all(data.join("inbox")).expect("inbox");
+    std::fs::write(data.join("inbox/tweede.eml"), fixture("cli2@ede.example")).expect("write");
+    for _ in 0..150 {
+        if data.join("inbox/done/tweede.eml").exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(data.join("inbox/done/tweede.eml").exists(), "the inbox folder was not handled");
+    drop(server);
+}

@@ -97,6 +97,23 @@ async fn a_subscribers_mail_becomes_a_ticket_with_a_threaded_acknowledgement(app
     let page = agent.get(app.url(&format!("/agent/tickets/{number}"))).send().await.expect("get");
     let page = page.text().await.expect("text");
     assert!(page.contains("per e-mail") && page.contains(ANNA), "agents see the channel and the sender");
+
+    // The agent files it under a subtopic (a mail comes in without one).
+    let form = |subtopic: &str| {
+        vec![
+            ("csrf_token".to_owned(), field(&page, "csrf_token").expect("csrf")),
+            ("version".to_owned(), field(&page, "version").expect("version")),
+            ("subtopic".to_owned(), subtopic.to_owned()),
+        ]
+    };
+    let post =
+        |subtopic: &str| agent.post(app.url(&format!("/agent/tickets/{number}/category"))).form(&form(subtopic)).send();
+    assert_eq!(post("overheid/bestaat-niet").await.expect("post").status(), 422);
+    assert_eq!(post("overheid/vergunningen").await.expect("post").status(), 303);
+    let t = app.store().ticket(&number).await.expect("read").expect("ticket");
+    assert_eq!((t.sector.as_str(), t.subtopic.as_str()), ("overheid", "vergunningen"));
+    let page = agent.get(app.url(&format!("/agent/tickets/{number}"))).send().await.expect("get");
+    assert!(page.text().await.expect("text").contains("ingedeeld onder Overheid / Vergunningen"));
 }
 
 async fn replies_thread_by_message_id_and_by_number(app: TestApp) {

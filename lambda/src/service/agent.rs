@@ -29,6 +29,11 @@ pub enum AgentAction {
     },
     /// To the next support level.
     Escalate,
+    /// Files the ticket under a sector and subtopic (a mail or call comes in without them).
+    Categorise {
+        sector: String,
+        subtopic: String,
+    },
 }
 
 impl Service {
@@ -115,6 +120,20 @@ impl Service {
                     t.state = TicketState::Open;
                 }
                 (self.event(&t.number, Some(agent), TicketEvent::Escalated { from, to: next.id.clone() }), vec![])
+            }
+            AgentAction::Categorise { sector, subtopic } => {
+                let known = self
+                    .config
+                    .sectors
+                    .iter()
+                    .find(|s| s.id == sector)
+                    .is_some_and(|s| s.subtopics.iter().any(|x| x.id == subtopic));
+                if !known {
+                    return Err(ServiceError::Invalid("unknown sector or subtopic".into()));
+                }
+                t.sector.clone_from(&sector);
+                t.subtopic.clone_from(&subtopic);
+                (self.event(&t.number, Some(agent), TicketEvent::Categorised { sector, subtopic }), vec![])
             }
         };
         self.save(ticket, t, Some(message), mails).await

@@ -274,7 +274,7 @@ async fn ticket_page(
             sector => svc.sector_name(&ticket.sector), subtopic => svc.subtopic_name(&ticket.sector, &ticket.subtopic),
             preferred => ticket.preferred_agent.as_ref().and_then(|a| svc.config.agents.iter().find(|x| &x.id == a)).map(|a| a.name.clone()),
             assign_default => ticket.assignee.clone().or_else(|| ticket.preferred_agent.clone()).or(me.clone()),
-            agents => agents(svc), states => states,
+            agents => agents(svc), states => states, sectors => sectors(svc),
             notice => notice, problem => problem, errors => errors, typed => typed,
             portal_url => format!("/portal/tickets/{}", urlencode(&ticket.number)),
         },
@@ -305,6 +305,10 @@ fn event_text(svc: &Service, m: &Message) -> Value {
         Some(TicketEvent::Closed) => lang.get("portal_event_closed"),
         Some(TicketEvent::AutoClosed) => lang.get("agent_event_auto_closed"),
         Some(TicketEvent::PhoneCall) => lang.get("agent_event_phone"),
+        Some(TicketEvent::Categorised { sector, subtopic }) => lang.fill(
+            "agent_event_categorised",
+            &[("sector", &svc.sector_name(sector)), ("subtopic", &svc.subtopic_name(sector, subtopic))],
+        ),
         None if m.body == "closed" => lang.get("portal_event_closed"),
         None => m.body.clone(),
     };
@@ -337,6 +341,8 @@ struct ActionForm {
     keep_open: Option<String>,
     agent: Option<String>,
     state: Option<String>,
+    /// `sector/subtopic`.
+    subtopic: Option<String>,
 }
 
 async fn act(
@@ -361,7 +367,11 @@ async fn act(
         _ => Typed::default(),
     };
     let lang = svc.lang();
-    let field = if action == "note" { "note" } else { "answer" };
+    let field = match action.as_str() {
+        "note" => "note",
+        "category" => "category",
+        _ => "answer",
+    };
     let mut errors = BTreeMap::new();
     let action = match action.as_str() {
         "answer" | "note" => {
@@ -377,6 +387,10 @@ async fn act(
             AgentAction::State { state: f.state.as_deref().and_then(TicketState::parse).ok_or(WebError::NotFound)? }
         }
         "escalate" => AgentAction::Escalate,
+        "category" => {
+            let (sector, subtopic) = f.subtopic.as_deref().and_then(|s| s.split_once('/')).unwrap_or_default();
+            AgentAction::Categorise { sector: sector.to_owned(), subtopic: subtopic.to_owned() }
+        }
         _ => return Err(WebError::NotFound),
     };
     let done = match &action {
@@ -385,6 +399,7 @@ async fn act(
         AgentAction::Assign { .. } => "assign",
         AgentAction::State { .. } => "state",
         AgentAction::Escalate => "escalate",
+        AgentAction::Categorise { .. } => "category",
     };
     if !errors.is_empty() {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
@@ -405,7 +420,7 @@ async fn act(
             ticket_page(&svc, &search, &csrf, &user, &ticket, None, problem, errors, typed, StatusCode::CONFLICT).await
         }
         Err(ServiceError::Invalid(why)) => {
-            errors.insert(field, why);
+            errors.insert(field, if field == "category" { lang.get("portal_err_subtopic") } else { why });
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             ticket_page(&svc, &search, &csrf, &user, &ticket, None, None, errors, typed, status).await
         }
