@@ -28,6 +28,14 @@ export MOTO_SERVER="$root/.venv/bin/moto_server"
 export CHROMEDRIVER="$(command -v chromedriver)"
 export CARGO_LAMBDA="$root/.venv/bin/cargo-lambda"
 
+step "axe-core (npm) for the accessibility checks in the browser tests"
+command -v npm >/dev/null || { as_root apt-get update -q; DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends npm; }
+axe_version=4.11.0
+if [ ! -f .npm/node_modules/axe-core/axe.min.js ] || ! grep -q "\"version\": \"$axe_version\"" .npm/node_modules/axe-core/package.json; then
+  npm install --no-audit --no-fund --silent --prefix .npm "axe-core@$axe_version"
+fi
+export AXE_JS="$root/.npm/node_modules/axe-core/axe.min.js"
+
 # A run from scratch gains nothing from incremental compilation caches, which would add about a
 # gigabyte to target/ (CI machines can be short of disk). Set CARGO_INCREMENTAL=1 to keep them.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"

@@ -279,6 +279,7 @@ fn ticket(i: usize, requester: &User, now: chrono::DateTime<Utc>) -> NewTicket {
             first_answer: None,
             resolved_at: None,
             follows: None,
+            origin: None,
         },
         first: Message {
             id: helpdesk::auth::random_token(9),

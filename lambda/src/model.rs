@@ -141,6 +141,10 @@ pub struct Ticket {
     /// The ticket this one follows up (a question about a closed ticket).
     #[serde(default)]
     pub follows: Option<String>,
+    /// The page of the customer's application the question was asked from ("Contact
+    /// HelpDesk"), when it is on one of the application's origins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 impl Ticket {
@@ -351,6 +355,8 @@ pub struct QueueQuery {
     pub sector: Option<String>,
     pub subtopic: Option<String>,
     pub org_id: Option<String>,
+    /// The administration the ticket is about (as the application passed it).
+    pub administration: Option<String>,
     /// Lowercase words that must all occur in the subject.
     pub text: Option<String>,
     pub cursor: Option<String>,
@@ -367,6 +373,10 @@ impl QueueQuery {
             && eq(&self.sector, Some(&t.sector))
             && eq(&self.subtopic, Some(&t.subtopic))
             && eq(&self.org_id, Some(&t.org_id))
+            && self
+                .administration
+                .as_deref()
+                .is_none_or(|a| t.administration.as_deref().is_some_and(|x| x.trim().eq_ignore_ascii_case(a.trim())))
             && self.text.as_deref().is_none_or(|words| {
                 let subject = t.subject.to_lowercase();
                 words.split_whitespace().all(|w| subject.contains(w))

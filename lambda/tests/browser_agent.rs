@@ -9,23 +9,15 @@
 mod common;
 
 use common::browser::{Browser, WAIT, skip};
-use common::{TestApp, file_ticket, repo_content, spawn_app};
+use common::{file_ticket, spawn_app_with_site};
 use helpdesk::model::{MessageKind, Role, TicketState};
-
-async fn app_with_site() -> TestApp {
-    let app = spawn_app().await;
-    let mut opts = site_builder::BuildOptions::new(repo_content(), app.dir.path().join("site"));
-    opts.dates = site_builder::Dates::Fixed(chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("date"));
-    site_builder::build(&opts).unwrap_or_else(|e| panic!("build: {e}"));
-    app
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answering_a_ticket_in_the_browser() {
     if skip() {
         return;
     }
-    let app = app_with_site().await;
+    let app = spawn_app_with_site().await;
     let org = app.org("Gemeente Aadorp", true).await;
     let alice = app.subscriber("alice@aadorp.example", &org).await;
     let location = file_ticket(&app, &alice, "Vergunning blijft hangen").await;

@@ -8,15 +8,7 @@
 mod common;
 
 use common::browser::{Browser, WAIT, skip};
-use common::{TestApp, repo_content, spawn_app};
-
-async fn app_with_site() -> TestApp {
-    let app = spawn_app().await;
-    let mut opts = site_builder::BuildOptions::new(repo_content(), app.dir.path().join("site"));
-    opts.dates = site_builder::Dates::Fixed(chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("date"));
-    site_builder::build(&opts).unwrap_or_else(|e| panic!("build: {e}"));
-    app
-}
+use common::spawn_app_with_site;
 
 /// Which subtopic options the subscriber can pick (visible and enabled), as `sector/subtopic`.
 async fn pickable_subtopics(browser: &Browser) -> Vec<String> {
@@ -36,7 +28,7 @@ async fn filing_a_ticket_in_the_browser() {
     if skip() {
         return;
     }
-    let app = app_with_site().await;
+    let app = spawn_app_with_site().await;
     let org = app.org("Gemeente Wolde", true).await;
     let _ = app.subscriber("anna@wolde.example", &org).await; // invited, password set
     let browser = Browser::start().await;

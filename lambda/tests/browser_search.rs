@@ -7,15 +7,7 @@
 mod common;
 
 use common::browser::{Browser, WAIT, keys, skip};
-use common::{TestApp, repo_content, spawn_app};
-
-async fn app_with_site() -> TestApp {
-    let app = spawn_app().await;
-    let mut opts = site_builder::BuildOptions::new(repo_content(), app.dir.path().join("site"));
-    opts.dates = site_builder::Dates::Fixed(chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("date"));
-    site_builder::build(&opts).unwrap_or_else(|e| panic!("build: {e}"));
-    app
-}
+use common::{TestApp, spawn_app_with_site};
 
 /// Opens `path` and waits for search.js to have taken over the search box.
 async fn open<'b>(browser: &'b Browser, app: &TestApp, path: &str) -> common::browser::Element<'b> {
@@ -29,7 +21,7 @@ async fn search_as_you_type_with_the_keyboard() {
     if skip() {
         return;
     }
-    let app = app_with_site().await;
+    let app = spawn_app_with_site().await;
     let browser = Browser::start().await;
 
     // "/" focuses the box; a Dutch word form finds the articles about the word, as you type.

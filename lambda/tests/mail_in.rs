@@ -309,6 +309,18 @@ async fn the_plus_address_names_the_administration(app: TestApp) {
     let ack = app.wait_for_mail(ANNA, &n).await;
     assert!(ack.text.contains("adm-0042"), "the acknowledgement names the administration");
 
+    // An administration a mail address cannot carry comes as a tag in the subject.
+    let tagged = String::from_utf8(question(ANNA, "p5@ede.example")).expect("utf8").replace(
+        "Subject: Vergunning blijft hangen",
+        "Subject: Vraag aan de helpdesk [administratie: Wolde productie]",
+    );
+    let n = new_ticket(receive(&app, tagged.as_bytes()).await);
+    let t = app.store().ticket(&n).await.expect("read").expect("ticket");
+    assert_eq!(t.administration.as_deref(), Some("Wolde productie"));
+    let markup = tagged.replace("p5@ede.example", "p6@ede.example").replace("Wolde productie", "<b>x</b>");
+    let n = new_ticket(receive(&app, markup.as_bytes()).await);
+    assert_eq!(app.store().ticket(&n).await.expect("read").expect("ticket").administration, None);
+
     for (tag, id) in [("a".repeat(60), "p2@ede.example"), ("x%3Cb%3E".into(), "p3@ede.example"), ("a=b".into(), "p4")] {
         let n = new_ticket(receive(&app, &to(&tag, id)).await);
         let t = app.store().ticket(&n).await.expect("read").expect("ticket");

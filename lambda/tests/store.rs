@@ -125,6 +125,7 @@ fn new_ticket(requester: &User, key: &str, subject: &str) -> NewTicket {
             first_answer: None,
             resolved_at: None,
             follows: None,
+            origin: None,
         },
         first: Message {
             id: helpdesk::auth::random_token(9),

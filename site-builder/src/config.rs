@@ -25,6 +25,38 @@ pub struct HelpdeskConfig {
     pub sectors: Vec<Sector>,
     #[serde(default)]
     pub agents: Vec<Agent>,
+    #[serde(default)]
+    pub application: ApplicationConfig,
+}
+
+/// The customers' application, whose "Contact HelpDesk" item opens the helpdesk.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationConfig {
+    /// Origins (`https://app.example.nl`) whose pages the form accepts as `from`, the page the
+    /// user was on; agents see it as a link. A page on any other origin is dropped.
+    #[serde(default)]
+    pub origins: Vec<String>,
+}
+
+impl ApplicationConfig {
+    /// `url` when it is an http(s) address on one of the origins (and not absurdly long).
+    pub fn page(&self, url: &str) -> Option<String> {
+        let url = url.trim();
+        if url.len() > 1000 || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return None;
+        }
+        let (scheme, rest) = url.split_once("://")?;
+        if !matches!(scheme, "https" | "http") {
+            return None;
+        }
+        let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let origin = format!("{scheme}://{}", &rest[..host_end]).to_lowercase();
+        if origin.contains('@') || origin.contains('\\') {
+            return None;
+        }
+        self.origins.iter().any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(&origin)).then(|| url.to_owned())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -254,6 +286,17 @@ impl HelpdeskConfig {
         }
         if !self.tickets.number_format.contains("{seq") {
             report("number_format", "number_format must contain {seq} or {seq:N}".into());
+        }
+        for origin in &self.application.origins {
+            let ok = origin.split_once("://").is_some_and(|(scheme, host)| {
+                matches!(scheme, "https" | "http") && !host.is_empty() && !host.contains(['/', '?', '#', '@'])
+            });
+            if !ok {
+                report(
+                    origin,
+                    format!("application origin `{origin}` must look like https://app.example.nl (no path)"),
+                );
+            }
         }
         if self.tickets.target_working_days == 0 {
             report("target_working_days", "target_working_days must be at least 1".into());

@@ -123,7 +123,7 @@ impl Service {
             subtopic: String::new(),
             subject: self.mail_subject(&mail.subject),
             preferred_agent: None,
-            administration: self.plus_address_administration(mail),
+            administration: self.mail_administration(mail),
             description: body,
             attachments,
             submission_id: seen.to_owned(),
@@ -134,6 +134,7 @@ impl Service {
                 .clone()
                 .map(|message_id| MailRef { message_id, references: mail.references.clone() }),
             original: Some(original),
+            origin: None,
         };
         let (ticket, _) = self.create_ticket(draft, &user).await?;
         self.remember_incoming(mail, &ticket.number).await;
@@ -259,20 +260,33 @@ impl Service {
         if s.trim().is_empty() { self.lang().get("mail_in_no_subject") } else { s.trim().to_owned() }
     }
 
-    /// The administration a "Contact HelpDesk" link put in the address: `support+<id>@...`.
-    fn plus_address_administration(&self, mail: &InboundMail) -> Option<String> {
+    /// The administration a "Contact HelpDesk" link put in the mail: the plus-address
+    /// `support+<administration>@...`, else a subject tag `[administratie: <administration>]`
+    /// (or `[administration: ...]`). Only a plain value is taken.
+    fn mail_administration(&self, mail: &InboundMail) -> Option<String> {
         let own: Vec<(String, String)> = self
             .own_addresses()
             .iter()
             .filter_map(|a| a.split_once('@').map(|(l, d)| (l.to_owned(), d.to_owned())))
             .collect();
-        mail.recipients.iter().find_map(|r| {
+        let plus = mail.recipients.iter().find_map(|r| {
             let (local, domain) = r.split_once('@')?;
             let (base, tag) = local.split_once('+')?;
             own.iter()
                 .any(|(l, d)| l == base && d == domain)
                 .then(|| tag.to_owned())
                 .filter(|t| valid_administration(t))
+        });
+        plus.or_else(|| {
+            let bytes = mail.subject.as_bytes();
+            let start = ["[administratie:", "[administration:"].iter().find_map(|tag| {
+                let at = bytes.windows(tag.len()).position(|w| w.eq_ignore_ascii_case(tag.as_bytes()))?;
+                Some(at + tag.len())
+            })?;
+            // The tag is ASCII: right after it is a character boundary.
+            let rest = &mail.subject[start..];
+            let value = rest[..rest.find(']')?].trim();
+            valid_administration(value).then(|| value.to_owned())
         })
     }
 
@@ -305,10 +319,14 @@ impl Service {
     }
 }
 
-/// An administration id as a host application may pass it: letters, digits, `.`, `_`, `-`,
-/// at most 40 characters. Anything else is not taken.
+/// An administration as a host application may pass it: letters, digits, spaces, `.`, `_`,
+/// `-`, at most 40 characters, not starting or ending with a space. Anything else (markup,
+/// control characters, something longer) is not taken.
 pub fn valid_administration(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 40 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    s.chars().count() <= 40
+        && !s.is_empty()
+        && s.trim() == s
+        && s.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-'))
 }
 
 fn hex_digest(raw: &[u8]) -> String {

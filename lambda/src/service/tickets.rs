@@ -28,6 +28,8 @@ pub struct TicketDraft {
     pub answers_mail: Option<super::inbound::MailRef>,
     /// That mail as it arrived (agents only).
     pub original: Option<Attachment>,
+    /// The application page the question was asked from (already checked against the origins).
+    pub origin: Option<String>,
 }
 
 impl Service {
@@ -69,6 +71,7 @@ impl Service {
             first_answer: None,
             resolved_at: None,
             follows: draft.follows,
+            origin: draft.origin,
         };
         let first = Message {
             id: random_token(12),

@@ -887,7 +887,7 @@ impl Store for DynamoStore {
             }
             // Unfiltered, a page reads what it shows; filtered, it reads in bounded steps (not a
             // whole 1 MB page per call) until enough tickets match.
-            req = if filters.is_empty() && q.text.is_none() {
+            req = if filters.is_empty() && q.text.is_none() && q.administration.is_none() {
                 req.limit((limit + 1 - items.len()) as i32)
             } else {
                 req.limit(200)

@@ -295,6 +295,27 @@ impl Browser {
         self.post("/execute/sync", json!({ "script": script, "args": args })).await
     }
 
+    /// Runs axe-core (the accessibility rules of WCAG 2.1 A and AA) on the current page and
+    /// returns its violations, each as `rule id: help (selectors of the offending elements)`.
+    /// The script is `AXE_JS` (scripts/test.sh installs axe-core with npm), else
+    /// `.npm/node_modules/axe-core/axe.min.js` in the repository.
+    pub async fn axe_violations(&self) -> Vec<String> {
+        let path = std::env::var("AXE_JS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.npm/node_modules/axe-core/axe.min.js"));
+        let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("axe-core at {}: {e} (run scripts/test.sh once, or set AXE_JS)", path.display())
+        });
+        self.execute(&format!("{source}\nreturn true;"), vec![]).await;
+        let script = "const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+              .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' (' +
+                 v.nodes.map(n => n.target.join(' ')).join(', ') + ')')))
+              .catch(e => done(['axe failed: ' + e]));";
+        let v = self.post("/execute/async", json!({ "script": script, "args": [] })).await;
+        v.as_array().into_iter().flatten().map(|x| x.as_str().unwrap_or_default().to_owned()).collect()
+    }
+
     /// Types `text` to whatever has the focus, key by key (special keys from [`keys`]), as a
     /// person would: each key goes down and up before the next.
     pub async fn keys(&self, text: &str) {

@@ -92,6 +92,15 @@ pub async fn spawn_app_on(store: Option<Arc<dyn Store>>) -> TestApp {
     TestApp { base, service, dir }
 }
 
+/// [`spawn_app`] with the real content's site built into it (fixed dates, for stable pages).
+pub async fn spawn_app_with_site() -> TestApp {
+    let app = spawn_app().await;
+    let mut opts = site_builder::BuildOptions::new(repo_content(), app.dir.path().join("site"));
+    opts.dates = site_builder::Dates::Fixed(chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("date"));
+    site_builder::build(&opts).unwrap_or_else(|e| panic!("build: {e}"));
+    app
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }

@@ -92,6 +92,8 @@ struct QueueParams {
     subtopic: Option<String>,
     /// The organisation's name.
     org: Option<String>,
+    /// The administration in the customer's application.
+    administration: Option<String>,
     q: Option<String>,
     cursor: Option<String>,
 }
@@ -122,6 +124,7 @@ async fn queue(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, Query(p):
         sector: given(&p.sector),
         subtopic: given(&p.subtopic),
         org_id: org,
+        administration: given(&p.administration),
         text: search.map(|s| s.to_lowercase()),
         cursor: given(&p.cursor),
         limit: 50,
@@ -174,6 +177,7 @@ impl QueueParams {
             sector: self.sector.clone(),
             subtopic: self.subtopic.clone(),
             org: self.org.clone(),
+            administration: self.administration.clone(),
             q: self.q.clone(),
             cursor: None,
         }

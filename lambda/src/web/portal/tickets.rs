@@ -98,6 +98,8 @@ struct FormValues {
     submission_id: String,
     /// The closed ticket this one follows up (when filed from its page).
     follows: String,
+    /// The application page the form was opened from ("Contact HelpDesk"), when allowed.
+    from: String,
     /// Files already sent ahead to storage: a form shown again keeps them.
     uploaded: Vec<DirectRef>,
 }
@@ -107,22 +109,33 @@ struct NewQuery {
     administration: Option<String>,
     /// The closed ticket the new one follows up.
     follows: Option<String>,
+    /// The application page "Contact HelpDesk" was used on.
+    from: Option<String>,
     sector: Option<String>,
     subject: Option<String>,
 }
 
 async fn new_form(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, Query(nq): Query<NewQuery>) -> WebResult {
-    let back = match &nq.administration {
-        Some(a) => format!("/portal/tickets/new?administration={}", urlencode(a)),
-        None => "/portal/tickets/new".to_owned(),
-    };
+    // From a "Contact HelpDesk" link: a plain administration id and a page of the application
+    // are taken; anything else in the link is dropped, never shown back.
+    let administration = nq.administration.filter(|a| crate::service::inbound::valid_administration(a));
+    let from = nq.from.as_deref().and_then(|f| svc.config.application.page(f));
+    let mut back = "/portal/tickets/new".to_owned();
+    let params: Vec<String> = [("administration", &administration), ("from", &from)]
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", urlencode(v))))
+        .collect();
+    if !params.is_empty() {
+        back = format!("{back}?{}", params.join("&"));
+    }
     let user = require_user(&svc, &headers, &back).await?;
     let org = svc.store.org(&user.org_id).await?;
     let mut values = FormValues {
         email: user.email.clone(),
         sector: nq.sector.or_else(|| org.map(|o| o.sector)).unwrap_or_default(),
         subject: nq.subject.unwrap_or_default(),
-        administration: nq.administration.unwrap_or_default(),
+        administration: administration.unwrap_or_default(),
+        from: from.unwrap_or_default(),
         submission_id: random_token(16),
         ..Default::default()
     };
@@ -364,6 +377,7 @@ async fn create(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, mp: Mult
         description: f.get("description").cloned().unwrap_or_default(),
         submission_id: Some(get("submission_id")).filter(|s| !s.is_empty()).unwrap_or_else(|| random_token(16)),
         follows: get("follows"),
+        from: svc.config.application.page(&get("from")).unwrap_or_default(),
         uploaded: direct,
     };
     let mut errors: BTreeMap<&'static str, String> = BTreeMap::new();
@@ -424,6 +438,7 @@ async fn create(State(svc): State<Svc>, csrf: Csrf, headers: HeaderMap, mp: Mult
             "" => None,
             number => visible_ticket(&svc, &user, number).await.ok().map(|t| t.number),
         },
+        origin: Some(values.from).filter(|f| !f.is_empty()),
         ..Default::default()
     };
     let (ticket, _) = svc.create_ticket(draft, &user).await?;
