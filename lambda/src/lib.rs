@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use tokio::sync::watch;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod auth;
@@ -47,9 +47,28 @@ pub struct AppState {
     pub search: std::sync::Arc<search::SearchHandle>,
 }
 
+/// The site's "page not found" page, in the language of the address's first segment when the
+/// site has one for it (`/en/...` -> `en/404.html`), else the default one.
+async fn not_found_page(
+    axum::extract::State(site_dir): axum::extract::State<PathBuf>,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let lang = uri.path().split('/').nth(1).filter(|l| l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()));
+    let own = lang.map(|l| site_dir.join(l).join("404.html")).filter(|p| p.is_file());
+    let page = tokio::fs::read(own.unwrap_or_else(|| site_dir.join("404.html"))).await.unwrap_or_default();
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+        page,
+    )
+        .into_response()
+}
+
 /// The whole service. Lambda, the local server and the tests all run this.
 pub fn app(state: AppState) -> Router {
-    let not_found = ServeFile::new(state.site_dir.join("404.html"));
+    // An unknown address under /<lang>/ gets that language's "not found" page.
+    let not_found = axum::handler::Handler::with_state(not_found_page, state.site_dir.clone());
     let site = ServeDir::new(&state.site_dir).append_index_html_on_directories(true).not_found_service(not_found);
     let mut site = Router::new().fallback_service(site);
     if let Some(builds) = state.builds.clone() {

@@ -396,12 +396,26 @@ fn fingerprint(bytes: &[u8]) -> String {
 /// markers for the query and the results.
 #[derive(Debug)]
 enum PageKind {
-    Home { lang: String },
-    Category { index: usize },
-    Article { index: usize },
-    NotFound,
-    Redirect { to: String },
-    Search { lang: String },
+    Home {
+        lang: String,
+    },
+    Category {
+        index: usize,
+    },
+    Article {
+        index: usize,
+    },
+    /// The "page not found" page of a language (`404.html` in the default one, served for any
+    /// unknown address; `<lang>/404.html` for unknown addresses under `/<lang>/`).
+    NotFound {
+        lang: String,
+    },
+    Redirect {
+        to: String,
+    },
+    Search {
+        lang: String,
+    },
 }
 
 #[derive(Debug)]
@@ -486,8 +500,9 @@ impl<'a> Site<'a> {
         let mut pages = Vec::new();
         let default = &c.config.site.default_language;
         pages.push(Page { path: "index.html".into(), kind: PageKind::Home { lang: default.clone() } });
-        pages.push(Page { path: "404.html".into(), kind: PageKind::NotFound });
+        pages.push(Page { path: "404.html".into(), kind: PageKind::NotFound { lang: default.clone() } });
         for lang in c.config.language_codes() {
+            pages.push(Page { path: format!("{lang}/404.html"), kind: PageKind::NotFound { lang: lang.to_owned() } });
             pages.push(Page { path: format!("{lang}/index.html"), kind: PageKind::Home { lang: lang.to_owned() } });
             pages.push(Page {
                 path: format!("{}/{lang}.html", crate::search::SEARCH_DIR),
@@ -637,15 +652,15 @@ impl<'a> Site<'a> {
                 let r = &self.p.rendered[*index];
                 ("article.html", a.lang.clone(), self.article_context(*index, a, r))
             }
-            PageKind::NotFound => {
+            PageKind::NotFound { lang } => {
                 let ctx = context! {
                     page => context! {
-                        kind => "404", title => self.t(&default).get("not_found_title"), description => "",
+                        kind => "404", title => self.t(lang).get("not_found_title"), description => "",
                         url => "/404.html", languages => Vec::<LangLink>::new(), breadcrumbs => Vec::<LinkCtx>::new(),
                     },
-                    popular => self.popular(&default),
+                    popular => self.popular(lang),
                 };
-                ("404.html", default, ctx)
+                ("404.html", lang.clone(), ctx)
             }
             PageKind::Redirect { to } => {
                 let ctx = context! {

@@ -295,7 +295,36 @@ impl Browser {
         self.post("/execute/sync", json!({ "script": script, "args": args })).await
     }
 
-    /// Runs axe-core (the accessibility rules of WCAG 2.1 A and AA) on the current page and
+    /// Forgets every cookie of the current site (logs out without a form).
+    pub async fn clear_cookies(&self) {
+        self.command(reqwest::Method::DELETE, "/cookie", None).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Emulates a device `width` × `height` CSS pixels wide (a phone when `mobile`: the page's
+    /// viewport meta tag applies, touch events), through Chromium's DevTools protocol.
+    pub async fn emulate(&self, width: u32, height: u32, mobile: bool) {
+        let params = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile });
+        self.post("/goog/cdp/execute", json!({ "cmd": "Emulation.setDeviceMetricsOverride", "params": params })).await;
+        self.post(
+            "/goog/cdp/execute",
+            json!({ "cmd": "Emulation.setTouchEmulationEnabled", "params": { "enabled": mobile } }),
+        )
+        .await;
+    }
+
+    /// Saves a PNG of the viewport as `target/screenshots/<name>.png` (for a person to look at).
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        use base64::Engine as _;
+        let v = self.get("/screenshot").await;
+        let png = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default()).expect("base64 PNG");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// Runs axe-core (the accessibility rules of WCAG 2.0, 2.1 and 2.2, A and AA) on the current page and
     /// returns its violations, each as `rule id: help (selectors of the offending elements)`.
     /// The script is `AXE_JS` (scripts/test.sh installs axe-core with npm), else
     /// `.npm/node_modules/axe-core/axe.min.js` in the repository.
@@ -308,7 +337,7 @@ impl Browser {
         });
         self.execute(&format!("{source}\nreturn true;"), vec![]).await;
         let script = "const done = arguments[arguments.length - 1];
-            axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+            axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] } })
               .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' (' +
                  v.nodes.map(n => n.target.join(' ')).join(', ') + ')')))
               .catch(e => done(['axe failed: ' + e]));";
