@@ -17,6 +17,8 @@ use tantivy::tokenizer::{TextAnalyzer, Token};
 use tantivy::{Directory, Index, IndexSettings, ReloadPolicy, Searcher};
 
 use crate::analysis::{MemoAnalyzer, analyzer};
+use sha2::Digest as _;
+
 use crate::related::{ArticleTerms, Part};
 use crate::schema::{Fields, WEIGHTS};
 
@@ -26,7 +28,11 @@ pub const INDEX_FILE: &str = "index.bin";
 const MAGIC: &[u8; 8] = b"HDSEARCH";
 /// Bump when the schema, the analyzers or the document layout change: the fingerprint changes
 /// with it, so a build never keeps an index made by an older version.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
+/// The packed index ends with the SHA-256 of everything before it: a damaged file (a partial
+/// upload, a flipped bit) is refused as a whole, before tantivy reads any of it (tantivy trusts
+/// its own files and may panic on corrupt ones).
+const CHECKSUM_LEN: usize = 32;
 
 /// An article with a heading structure of at least this many sections, and at least
 /// [`LONG_WORDS`] words, is long: a result then leads to its best matching section.
@@ -283,7 +289,8 @@ impl Words {
     }
 }
 
-/// The `index.bin` format: magic, format, fingerprint, the article URLs, the words, the files.
+/// The `index.bin` format: magic, format, fingerprint, the article URLs, the words, the files,
+/// then the checksum of all that.
 fn pack(fingerprint: u64, urls: &[String], words: &[(String, Vec<String>)], files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let size: usize = files.iter().map(|(n, b)| n.len() + b.len() + 16).sum::<usize>()
         + urls.iter().map(|u| u.len() + 8).sum::<usize>();
@@ -308,6 +315,8 @@ fn pack(fingerprint: u64, urls: &[String], words: &[(String, Vec<String>)], file
         put_bytes(&mut out, name.as_bytes());
         put_bytes(&mut out, bytes);
     }
+    let checksum = sha2::Sha256::digest(&out);
+    out.extend_from_slice(&checksum);
     out
 }
 
@@ -524,6 +533,14 @@ impl SearchIndex {
         if format != FORMAT {
             return Err(SearchError::Format(format!("index format {format}, expected {FORMAT}: rebuild the site")));
         }
+        let Some(body_len) = bytes.len().checked_sub(CHECKSUM_LEN) else {
+            return Err(SearchError::Format("the index is cut short".into()));
+        };
+        let (body, checksum) = bytes.split_at(body_len);
+        if sha2::Sha256::digest(body).as_slice() != checksum {
+            return Err(SearchError::Format("the index is damaged (checksum mismatch): rebuild the site".into()));
+        }
+        let mut r = Reader { bytes: body, at: r.at };
         let fingerprint = u64::from_le_bytes(r.array()?);
         let n = u32::from_le_bytes(r.array()?) as usize;
         let mut urls = Vec::with_capacity(n.min(1 << 20));

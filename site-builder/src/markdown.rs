@@ -96,6 +96,30 @@ pub fn render(source: &Source, links: &LinkTable<'_>) -> Rendered {
                 }
                 Event::End(TagEnd::Heading(level))
             }
+            Event::Start(Tag::Link { ref dest_url, .. } | Tag::Image { ref dest_url, .. })
+                if unsafe_scheme(dest_url).is_some() =>
+            {
+                // `javascript:` and the like would run in the reader's browser: refused, with
+                // the line, and the link made harmless in the meantime.
+                let scheme = match &event {
+                    Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => unsafe_scheme(dest_url),
+                    _ => None,
+                };
+                let msg = format!(
+                    "unsafe link `{}:`: links go to pages of this site, http(s), mailto or tel addresses",
+                    scheme.unwrap_or_default()
+                );
+                out.diags.push(source.diag_at_body(&lines, range.start, msg));
+                match event {
+                    Event::Start(Tag::Link { link_type, title, id, .. }) => {
+                        Event::Start(Tag::Link { link_type, dest_url: CowStr::from("#"), title, id })
+                    }
+                    Event::Start(Tag::Image { link_type, title, id, .. }) => {
+                        Event::Start(Tag::Image { link_type, dest_url: CowStr::from(""), title, id })
+                    }
+                    other => other,
+                }
+            }
             Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
                 let dest_url = if matches!(link_type, LinkType::Email | LinkType::Autolink) {
                     dest_url
@@ -170,6 +194,21 @@ fn rewrite(
             None
         }
     }
+}
+
+/// The scheme of `url` when a browser would take it as one other than http(s), mailto or tel
+/// (browsers ignore tabs and newlines and leading spaces and controls there, and case).
+fn unsafe_scheme(url: &str) -> Option<String> {
+    let cleaned: String = url
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let (scheme, _) = cleaned.split_once(':')?;
+    let is_scheme = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (is_scheme && !matches!(scheme, "http" | "https" | "mailto" | "tel")).then(|| scheme.to_owned())
 }
 
 fn unique_id(ids: &mut HashSet<String>, base: String) -> String {

@@ -99,6 +99,24 @@ fn broken_anchor_is_reported() {
 }
 
 #[test]
+fn javascript_links_are_refused_with_file_and_line() {
+    let f = Fixture::new(&[
+        ("faq/nl/tickets/_index.md", CAT_NL),
+        (
+            "faq/nl/tickets/a.md",
+            &article(
+                "A",
+                "Tekst.\n\n[klik](javascript:alert(1)) en [mail](mailto:a@b.nl)\n\n![x](JaVaScript:alert(2))\n",
+            ),
+        ),
+    ]);
+    let problems = f.check();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].starts_with("content/faq/nl/tickets/a.md:6: unsafe link `javascript:`"), "{problems:?}");
+    assert!(problems[1].starts_with("content/faq/nl/tickets/a.md:8: unsafe link `javascript:`"), "{problems:?}");
+}
+
+#[test]
 fn broken_absolute_link_is_reported_and_service_links_are_fine() {
     let f = Fixture::new(&[
         ("faq/nl/tickets/_index.md", CAT_NL),

@@ -65,7 +65,9 @@ pub fn compose(draft: &Draft, now: DateTime<Utc>) -> Result<OutgoingMail, MailEr
     let mut builder = lettre::Message::builder()
         .from(from)
         .to(to)
-        .subject(draft.subject.clone())
+        // One line, single spaces: a run of spaces between encoded words would not survive
+        // RFC 2047 (whitespace between encoded words is dropped by readers).
+        .subject(draft.subject.split_whitespace().collect::<Vec<_>>().join(" "))
         .message_id(Some(format!("<{message_id}>")))
         .date(now.into())
         .header(header::MIME_VERSION_1_0);
