@@ -19,8 +19,8 @@ pub fn random_token(bytes: usize) -> String {
 
 /// Stores keep this, never the secret itself: a leaked database yields no working link or
 /// session.
-pub fn sha256_hex(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
+pub fn sha256_hex(data: impl AsRef<[u8]>) -> String {
+    let digest = Sha256::digest(data.as_ref());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -102,7 +102,7 @@ impl Throttle {
     }
 
     fn keys(kind: &str, email: &str, ip: &str) -> (String, String) {
-        (format!("{kind}:account:{}", sha256_hex(&normalize_email(email))), format!("{kind}:ip:{ip}"))
+        (format!("{kind}:account:{}", sha256_hex(normalize_email(email))), format!("{kind}:ip:{ip}"))
     }
 
     /// Reserves one login attempt for this account and address; `false` when either has used

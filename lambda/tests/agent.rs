@@ -265,8 +265,8 @@ async fn agent_routes_are_for_staff_only() {
         "/agent/reports".to_owned(),
         "/agent/reports.csv?table=weeks".to_owned(),
     ];
-    let posts =
-        ["answer", "note", "assign", "state", "escalate", "faq"].map(|a| format!("/agent/tickets/{number}/{a}"));
+    let posts = ["answer", "note", "assign", "state", "escalate", "category", "faq"]
+        .map(|a| format!("/agent/tickets/{number}/{a}"));
     let anonymous = client();
     for path in &gets {
         let resp = anonymous.get(app.url(path)).send().await.expect("get");

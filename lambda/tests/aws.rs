@@ -72,10 +72,15 @@ const BUCKET: &str = "helpdesk-attachments";
 async fn s3() -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::config::Builder::from(&moto::sdk_config().await).force_path_style(true).build();
     let s3 = aws_sdk_s3::Client::from_conf(config);
-    // Creating it twice is fine for moto; the tests share one server.
+    create_bucket(&s3, BUCKET).await;
+    s3
+}
+
+/// Creating it twice is fine for moto; the tests share one server.
+async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str) {
     let _ = s3
         .create_bucket()
-        .bucket(BUCKET)
+        .bucket(name)
         .create_bucket_configuration(
             aws_sdk_s3::types::CreateBucketConfiguration::builder()
                 .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
@@ -83,7 +88,6 @@ async fn s3() -> aws_sdk_s3::Client {
         )
         .send()
         .await;
-    s3
 }
 
 fn helpdesk(table: &str) -> Command {
@@ -319,16 +323,7 @@ async fn mail_received_by_ses_becomes_a_ticket_in_dynamodb() {
 
     verify_sender().await;
     let s3 = s3().await;
-    let _ = s3
-        .create_bucket()
-        .bucket(INBOUND)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await;
+    create_bucket(&s3, INBOUND).await;
     let store = Arc::new(moto::dynamo_store().await);
     let config_path = common::repo_content().join("helpdesk.toml");
     let config = site_builder::HelpdeskConfig::load(&config_path, &config_path).expect("config");

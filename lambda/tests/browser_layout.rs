@@ -33,19 +33,6 @@ fn with_lang(path: &str, lang: &str) -> String {
     format!("{path}{sep}lang={lang}")
 }
 
-async fn login(browser: &Browser, app: &TestApp, email: &str) {
-    browser.clear_cookies().await;
-    browser.goto(&app.url("/login")).await;
-    browser.find("#email").await.send_keys(email).await;
-    browser.find("#password").await.send_keys(PASSWORD).await;
-    browser.find("form.form button[type=submit]").await.click().await;
-    browser
-        .wait_until("the login to finish", std::time::Duration::from_secs(5), || async {
-            !browser.path().await.starts_with("/login")
-        })
-        .await;
-}
-
 /// Opens every page at every width in both languages; returns the problems found.
 async fn check(browser: &Browser, app: &TestApp, who: &str, pages: &[Page], problems: &mut Vec<String>) {
     for lang in ["nl", "en"] {
@@ -161,7 +148,7 @@ async fn every_page_fits_a_phone_and_passes_axe() {
     ];
     check(&browser, &app, "visitor", &visitor, &mut problems).await;
 
-    login(&browser, &app, "anna@wolde.example").await;
+    browser.log_in(&app.url("/login"), "anna@wolde.example", PASSWORD).await;
     let n = number.clone();
     let subscriber = vec![
         page("portal home", |l| with_lang("/portal", l)),
@@ -176,7 +163,7 @@ async fn every_page_fits_a_phone_and_passes_axe() {
     ];
     check(&browser, &app, "subscriber", &subscriber, &mut problems).await;
 
-    login(&browser, &app, "sanne@klaver.example").await;
+    browser.log_in(&app.url("/login"), "sanne@klaver.example", PASSWORD).await;
     let n = number.clone();
     let staff = vec![
         page("queue", |l| with_lang("/agent", l)),
@@ -186,7 +173,7 @@ async fn every_page_fits_a_phone_and_passes_axe() {
     ];
     check(&browser, &app, "agent", &staff, &mut problems).await;
 
-    login(&browser, &app, "beheer@klaver.example").await;
+    browser.log_in(&app.url("/login"), "beheer@klaver.example", PASSWORD).await;
     let org_id = org.id.clone();
     let admin = vec![
         page("admin", |l| with_lang("/admin", l)),

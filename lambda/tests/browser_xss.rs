@@ -47,19 +47,6 @@ fn short(max: usize) -> String {
     out.trim_end().to_owned()
 }
 
-async fn login(browser: &Browser, app: &TestApp, email: &str) {
-    browser.clear_cookies().await;
-    browser.goto(&app.url("/login")).await;
-    browser.find("#email").await.send_keys(email).await;
-    browser.find("#password").await.send_keys("een heel goed wachtwoord").await;
-    browser.find("form.form button[type=submit]").await.click().await;
-    browser
-        .wait_until("the login", std::time::Duration::from_secs(5), || async {
-            !browser.path().await.starts_with("/login")
-        })
-        .await;
-}
-
 /// Opens `path` and reports anything the corpus managed to do there.
 async fn inspect(browser: &Browser, app: &TestApp, path: &str, problems: &mut Vec<String>) {
     browser.goto(&app.url(path)).await;
@@ -172,7 +159,7 @@ async fn the_xss_corpus_never_runs() {
     }
     inspect(&browser, &app, rating.trim_start_matches(&app.base), &mut problems).await;
 
-    login(&browser, &app, "anna@wolde.example").await;
+    browser.log_in(&app.url("/login"), "anna@wolde.example", "een heel goed wachtwoord").await;
     for path in [
         "/portal".to_owned(),
         "/portal/tickets".to_owned(),
@@ -182,7 +169,7 @@ async fn the_xss_corpus_never_runs() {
     ] {
         inspect(&browser, &app, &path, &mut problems).await;
     }
-    login(&browser, &app, "sanne@klaver.example").await;
+    browser.log_in(&app.url("/login"), "sanne@klaver.example", "een heel goed wachtwoord").await;
     for path in [
         format!("/agent?q={q}"),
         format!("/agent/tickets/{number}"),
@@ -191,7 +178,7 @@ async fn the_xss_corpus_never_runs() {
     ] {
         inspect(&browser, &app, &path, &mut problems).await;
     }
-    login(&browser, &app, "beheer@klaver.example").await;
+    browser.log_in(&app.url("/login"), "beheer@klaver.example", "een heel goed wachtwoord").await;
     for path in ["/admin".to_owned(), "/admin/orgs/xss-org".to_owned()] {
         inspect(&browser, &app, &path, &mut problems).await;
     }

@@ -62,6 +62,9 @@ async fn the_form_link_carries_the_administration_and_the_page() {
     let page = page.text().await.expect("text");
     assert_eq!(field(&page, "administration").as_deref(), Some(""));
     assert!(field(&page, "from").is_none() && !page.contains("evil.example") && !page.contains("<script>alert"));
+    // A control character in the administration: not taken either.
+    let page = anna.get(app.url("/portal/tickets/new?administration=adm%0A0042")).send().await.expect("get");
+    assert_eq!(field(&page.text().await.expect("text"), "administration").as_deref(), Some(""));
     // A forged form: the other site's page is dropped, look-alike origins too.
     let mut other = String::new();
     for forged in [

@@ -75,7 +75,7 @@ impl Service {
             return Ok(Received::Ignored(reason));
         }
         // The same message twice (a retried delivery, a mail client that sends again): once.
-        let seen = format!("mail-in:{}", sha256_hex(mail.message_id.as_deref().unwrap_or(&hex_digest(raw))));
+        let seen = format!("mail-in:{}", sha256_hex(mail.message_id.as_deref().unwrap_or(&sha256_hex(raw))));
         if self.store.hit(&seen, DateTime::UNIX_EPOCH, self.clock.now() + SEEN_FOR).await? > 1 {
             tracing::info!(from = %mail.from, "incoming mail received before");
             return Ok(Received::Duplicate);
@@ -327,9 +327,4 @@ pub fn valid_administration(s: &str) -> bool {
         && !s.is_empty()
         && s.trim() == s
         && s.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-'))
-}
-
-fn hex_digest(raw: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect()
 }

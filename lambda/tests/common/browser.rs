@@ -295,6 +295,17 @@ impl Browser {
         self.post("/execute/sync", json!({ "script": script, "args": args })).await
     }
 
+    /// Logs in through the login form at `login_url` as someone else than before (the cookies
+    /// of the earlier login are dropped first), and waits until the login page is left.
+    pub async fn log_in(&self, login_url: &str, email: &str, password: &str) {
+        self.clear_cookies().await;
+        self.goto(login_url).await;
+        self.find("#email").await.send_keys(email).await;
+        self.find("#password").await.send_keys(password).await;
+        self.find("form.form button[type=submit]").await.click().await;
+        self.wait_until("the login to finish", WAIT, || async { !self.path().await.starts_with("/login") }).await;
+    }
+
     /// Forgets every cookie of the current site (logs out without a form).
     pub async fn clear_cookies(&self) {
         self.command(reqwest::Method::DELETE, "/cookie", None).await.unwrap_or_else(|e| panic!("{e}"));
