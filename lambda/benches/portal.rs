@@ -105,7 +105,13 @@ async fn run(tickets: usize, clients: usize) {
     let mailer = Arc::new(OutboxMailer::new(dir.path().join("outbox")).expect("outbox"));
     helpdesk::mail::spawn_worker(svc.store.clone(), mailer, svc.kick.clone(), Duration::from_secs(1));
     let search = Arc::new(helpdesk::search::SearchHandle::new(dir.path().join("site/search"), None, None));
-    let router = app(AppState { site_dir: dir.path().join("site"), builds: None, service: svc.clone(), search });
+    let router = app(AppState {
+        site_dir: dir.path().join("site"),
+        builds: None,
+        service: svc.clone(),
+        search,
+        deliver_after_posts: None,
+    });
     tokio::spawn(
         async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await },
     );

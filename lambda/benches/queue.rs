@@ -312,7 +312,7 @@ async fn serve(store: Arc<dyn Store>, dir: &Path) -> String {
     ));
     std::fs::create_dir_all(dir.join("site")).expect("site");
     let search = Arc::new(helpdesk::search::SearchHandle::new(dir.join("site/search"), None, None));
-    let router = app(AppState { site_dir: dir.join("site"), builds: None, service, search });
+    let router = app(AppState { site_dir: dir.join("site"), builds: None, service, search, deliver_after_posts: None });
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });

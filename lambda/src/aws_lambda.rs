@@ -13,13 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use site_builder::HelpdeskConfig;
 
 use crate::mail::Mailer;
-use crate::store::Store;
 use crate::{AppState, Service, app, backends};
 
 const CONFIG: &str = include_str!("../../content/helpdesk.toml");
@@ -75,15 +74,14 @@ async fn service() -> anyhow::Result<(Arc<Service>, Arc<dyn Mailer>)> {
 /// The Lambda's router: the service plus origin verification and mail delivery.
 pub async fn router() -> anyhow::Result<axum::Router> {
     let (service, mailer) = service().await?;
-    let store = service.store.clone();
     let task_root = PathBuf::from(std::env::var("LAMBDA_TASK_ROOT").unwrap_or_else(|_| ".".into()));
     let site_dir = task_root.join("site");
     // The index ships with the function; read it into memory now, at cold start. Zero-result
     // queries are counted in the store (DynamoDB), like on one machine.
     let search = Arc::new(crate::search::SearchHandle::new(site_dir.join("search"), None, Some(service.store.clone())));
     search.current().await;
-    let router = app(AppState { site_dir, builds: None, service, search })
-        .layer(axum::middleware::from_fn_with_state((store, mailer), deliver_mail_after_posts));
+    // A Lambda does nothing between invocations: what a POST queued is sent before it answers.
+    let router = app(AppState { site_dir, builds: None, service, search, deliver_after_posts: Some(mailer) });
     // Fail closed: without the secret nothing can prove it came through CloudFront, so
     // nothing is served.
     let secret = std::env::var("HELPDESK_ORIGIN_SECRET").ok().filter(|s| !s.is_empty());
@@ -166,20 +164,6 @@ pub async fn handle_inbound(
 
 /// Where the receipt rule stores messages in the inbound bucket (`ObjectKeyPrefix`).
 pub const INBOUND_PREFIX: &str = "inbound/";
-
-/// Posts are what queue mail (acknowledgements, invitations, answers): deliver it now.
-async fn deliver_mail_after_posts(
-    State((store, mailer)): State<(Arc<dyn Store>, Arc<dyn Mailer>)>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let post = req.method() == Method::POST;
-    let response = next.run(req).await;
-    if post {
-        crate::mail::deliver_due(store.as_ref(), mailer.as_ref(), chrono::Utc::now()).await;
-    }
-    response
-}
 
 /// Only CloudFront knows the origin secret it adds as `X-Origin-Verify`; a request that comes
 /// straight to the Function URL is refused, and so is every request when no secret is set.

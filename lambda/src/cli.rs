@@ -332,7 +332,8 @@ fn serve(content: &Path, addr: SocketAddr, data_dir: &Path) -> anyhow::Result<Ex
         let search =
             crate::search::SearchHandle::new(site_dir.join("search"), Some(rx.clone()), Some(service.store.clone()));
         let search = Arc::new(search);
-        let router = app(AppState { site_dir, builds: Some(rx), service, search: search.clone() });
+        let router =
+            app(AppState { site_dir, builds: Some(rx), service, search: search.clone(), deliver_after_posts: None });
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown())
             .await?;

@@ -45,6 +45,9 @@ pub struct AppState {
     pub service: std::sync::Arc<Service>,
     /// The search index (`<site_dir>/search/`, reloaded after rebuilds).
     pub search: std::sync::Arc<search::SearchHandle>,
+    /// Where nothing runs between requests (Lambda), the mail a POST queued is delivered
+    /// through this mailer before the answer leaves; `None` where a worker delivers it.
+    pub deliver_after_posts: Option<std::sync::Arc<dyn mail::Mailer>>,
 }
 
 /// The site's "page not found" page, in the language of the address's first segment when the
@@ -97,7 +100,24 @@ pub fn app(state: AppState) -> Router {
     // routes that take no files have their own, small limits (web::routes).
     let body_limit = (state.service.config.tickets.max_attachment_mb as usize * 5 + 1) * 1024 * 1024;
     let https = state.service.secure_cookies;
-    let router = router.fallback_service(site).layer(axum::extract::DefaultBodyLimit::max(body_limit));
+    let mut router = router.fallback_service(site).layer(axum::extract::DefaultBodyLimit::max(body_limit));
+    if let Some(mailer) = state.deliver_after_posts {
+        let store = state.service.store.clone();
+        router = router.layer(axum::middleware::from_fn(move |req: Request, next: Next| {
+            let (store, mailer) = (store.clone(), mailer.clone());
+            async move {
+                let post = req.method() == axum::http::Method::POST;
+                let response = next.run(req).await;
+                if post {
+                    mail::deliver_due(store.as_ref(), mailer.as_ref(), chrono::Utc::now()).await;
+                }
+                response
+            }
+        }));
+    }
+    // Outside mail delivery, so an answer that must not tell by its timing what it did
+    // (a reset link asked for a known address or an unknown one) includes the sending.
+    let router = router.layer(axum::middleware::from_fn(web::even_timing));
     security_headers(router, https)
 }
 

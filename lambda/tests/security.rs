@@ -443,3 +443,54 @@ async fn a_new_password_revokes_outstanding_reset_links() {
     let resp = app.set_password(&client(), &links[1], "een derde goed wachtwoord").await;
     assert_eq!(resp.status(), 410, "the other link died with the password change");
 }
+
+/// A mailer as slow as a bad day at SES, that keeps what it sent.
+#[derive(Debug, Default)]
+struct SlowMailer(std::sync::Mutex<Vec<String>>);
+
+#[async_trait::async_trait]
+impl helpdesk::mail::Mailer for SlowMailer {
+    async fn send(&self, mail: &helpdesk::model::OutgoingMail) -> Result<String, helpdesk::mail::MailError> {
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        self.0.lock().expect("lock").push(mail.to.clone());
+        Ok(format!("slow-{}", mail.id))
+    }
+}
+
+/// Finding 5: "send me a reset link" answers at the same moment for an address with an
+/// account and one without, on the Lambda path too, where the mail is sent before the answer
+/// leaves: the answer waits for a fixed floor that includes the sending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reset_requests_take_the_same_time_for_known_and_unknown_addresses() {
+    use helpdesk::web::account::RESET_ANSWER_TIME;
+    let mailer = std::sync::Arc::new(SlowMailer::default());
+    let app = spawn_app_delivering(mailer.clone()).await;
+    let a = app.org("Gemeente Aadorp", true).await;
+    app.service.invite("alice@aadorp.example", "Alice", &a, helpdesk::model::Role::Subscriber).await.expect("invite");
+    // The invitation goes out now, so that only reset mail is left for the requests.
+    helpdesk::mail::deliver_due(app.store(), mailer.as_ref(), chrono::Utc::now()).await;
+    mailer.0.lock().expect("lock").clear();
+    let c = client();
+    let mut took = Vec::new();
+    for email in ["alice@aadorp.example", "nobody@aadorp.example", "alice@aadorp.example", "niemand@aadorp.example"] {
+        let page = c.get(app.url("/password/forgot")).send().await.expect("get").text().await.expect("text");
+        let csrf = field(&page, "csrf_token").expect("csrf");
+        let started = std::time::Instant::now();
+        let resp = c
+            .post(app.url("/password/forgot"))
+            .form(&[("csrf_token", csrf.as_str()), ("email", email)])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 200);
+        let body = resp.text().await.expect("body");
+        took.push((email, started.elapsed(), body.len()));
+    }
+    // Both mails to the known address went out before their answers did.
+    assert_eq!(*mailer.0.lock().expect("lock"), ["alice@aadorp.example", "alice@aadorp.example"]);
+    for (email, t, _) in &took {
+        // Never earlier than the floor; the 600 ms send fits inside it rather than adding to it.
+        assert!(*t >= RESET_ANSWER_TIME, "{email}: answered after {t:?}, before the floor");
+        assert!(*t < RESET_ANSWER_TIME + std::time::Duration::from_millis(500), "{email}: {t:?}, the send showed");
+    }
+}

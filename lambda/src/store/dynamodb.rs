@@ -218,8 +218,8 @@ impl TableLayout {
     }
 
     pub fn parse(template: &str) -> std::result::Result<Self, String> {
-        use serde_yaml::Value;
-        let doc: Value = serde_yaml::from_str(template).map_err(|e| format!("infra/template.yaml: {e}"))?;
+        use serde_norway::Value;
+        let doc: Value = serde_norway::from_str(template).map_err(|e| format!("infra/template.yaml: {e}"))?;
         let props = &doc["Resources"]["HelpdeskTable"]["Properties"];
         let strings = |v: &Value, field: &str| -> std::result::Result<String, String> {
             v[field].as_str().map(str::to_owned).ok_or_else(|| format!("HelpdeskTable: missing {field}"))

@@ -108,17 +108,23 @@ pub async fn require_user(svc: &Service, headers: &HeaderMap, back: &str) -> Web
 /// The client's address, for throttling. Served directly (`helpdesk serve`), it is the TCP
 /// peer; any forwarding header is ignored (a client could write anything there). Under Lambda
 /// there is no peer: the service is reached only through CloudFront (the origin secret is
-/// checked first), and CloudFront states the address it saw in `CloudFront-Viewer-Address`
-/// (`ip:port`), which a client cannot set. IPv6 clients are grouped by their /64: one
-/// subscriber line gets a whole /64 and can pick any address in it.
+/// checked first), whose viewer-request function (`ViewerAddressFunction` in
+/// `infra/template.yaml`) writes the address it saw into `x-helpdesk-viewer-ip`, replacing
+/// whatever a client sent under that name; `CloudFront-Viewer-Address` (`ip:port`, also set
+/// by CloudFront) is the fallback. IPv6 clients are grouped by their /64: one subscriber line
+/// gets a whole /64 and can pick any address in it.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
+
+/// The header CloudFront's viewer-request function fills with the viewer's address.
+pub const VIEWER_IP_HEADER: &str = "x-helpdesk-viewer-ip";
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let ours = || parts.headers.get(VIEWER_IP_HEADER)?.to_str().ok()?.trim().parse::<std::net::IpAddr>().ok();
         let viewer = || {
             let v = parts.headers.get("cloudfront-viewer-address")?.to_str().ok()?;
             let (ip, _port) = v.trim().rsplit_once(':')?;
@@ -132,7 +138,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
             }
             _ => None,
         };
-        Ok(ClientIp(peer.or_else(viewer).or_else(source).map(throttle_key).unwrap_or_else(|| "unknown".into())))
+        Ok(ClientIp(
+            peer.or_else(ours).or_else(viewer).or_else(source).map(throttle_key).unwrap_or_else(|| "unknown".into()),
+        ))
     }
 }
 
@@ -210,6 +218,18 @@ mod tests {
         assert_eq!(client_ip(&[("x-forwarded-for", "203.0.113.9")]).await, "unknown");
         let v6 = client_ip(&[("cloudfront-viewer-address", "2406:2d40:728d:fa10::c4a:42838")]).await;
         assert_eq!(v6, "2406:2d40:728d:fa10::/64");
+        // The header our CloudFront function writes wins over both.
+        let ip = client_ip(&[
+            ("x-forwarded-for", "203.0.113.9"),
+            ("cloudfront-viewer-address", "198.51.100.10:46532"),
+            ("x-helpdesk-viewer-ip", "192.0.2.77"),
+        ])
+        .await;
+        assert_eq!(ip, "192.0.2.77");
+        assert_eq!(
+            client_ip(&[("x-helpdesk-viewer-ip", "2406:2d40:728d:fa10::c4a")]).await,
+            "2406:2d40:728d:fa10::/64"
+        );
     }
 
     #[test]

@@ -42,6 +42,27 @@ pub fn csrf_cookie(svc: &Service) -> &'static str {
 
 pub type Svc = Arc<Service>;
 
+/// Marks an answer that must take the same time whatever it did: [`even_timing`] holds it back
+/// until this long after the request arrived. For answers that must not tell an observer which
+/// branch ran (was a reset link sent? the address has an account), where the slow branch
+/// (a token written, a mail queued and, on Lambda, sent) costs less than this.
+#[derive(Debug, Clone, Copy)]
+pub struct EvenTiming(pub std::time::Duration);
+
+/// Middleware (outermost but for the headers, outside mail delivery): answers marked
+/// [`EvenTiming`] leave no earlier than their floor.
+pub async fn even_timing(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let arrived = tokio::time::Instant::now();
+    let response = next.run(req).await;
+    if let Some(EvenTiming(floor)) = response.extensions().get::<EvenTiming>().copied() {
+        if arrived.elapsed() > floor {
+            tracing::warn!(floor_ms = floor.as_millis() as u64, "an evenly timed answer took longer than its floor");
+        }
+        tokio::time::sleep_until(arrived + floor).await;
+    }
+    response
+}
+
 /// Every page and form of the service. Forms without files get a body limit of their size
 /// (a login form is a few hundred bytes; an agent's answer at most 50,000 characters, encoded);
 /// only the portal's ticket forms take files (the app's overall limit).

@@ -58,6 +58,17 @@ pub async fn spawn_app() -> TestApp {
 
 /// The service on `store` (None: SQLite in the app's temporary directory).
 pub async fn spawn_app_on(store: Option<Arc<dyn Store>>) -> TestApp {
+    spawn(store, None).await
+}
+
+/// The service as it runs on Lambda: no mail worker; what a POST queued goes out through
+/// `mailer` before the answer does.
+#[allow(dead_code)]
+pub async fn spawn_app_delivering(mailer: Arc<dyn helpdesk::mail::Mailer>) -> TestApp {
+    spawn(None, Some(mailer)).await
+}
+
+async fn spawn(store: Option<Arc<dyn Store>>, deliver_after_posts: Option<Arc<dyn helpdesk::mail::Mailer>>) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let config_path = repo_content().join("helpdesk.toml");
     let config = site_builder::HelpdeskConfig::load(&config_path, &config_path).expect("config");
@@ -76,7 +87,9 @@ pub async fn spawn_app_on(store: Option<Arc<dyn Store>>) -> TestApp {
         dir.path().join("attachments"),
     ));
     let mailer = Arc::new(OutboxMailer::new(dir.path().join("outbox")).expect("outbox"));
-    helpdesk::mail::spawn_worker(service.store.clone(), mailer, service.kick.clone(), Duration::from_millis(200));
+    if deliver_after_posts.is_none() {
+        helpdesk::mail::spawn_worker(service.store.clone(), mailer, service.kick.clone(), Duration::from_millis(200));
+    }
     std::fs::create_dir_all(dir.path().join("site")).expect("site");
     std::fs::write(dir.path().join("site/404.html"), "<!DOCTYPE html><title>404</title>").expect("404");
     let search = helpdesk::search::SearchHandle::new(dir.path().join("site/search"), None, Some(service.store.clone()));
@@ -85,6 +98,7 @@ pub async fn spawn_app_on(store: Option<Arc<dyn Store>>) -> TestApp {
         builds: None,
         service: service.clone(),
         search: Arc::new(search),
+        deliver_after_posts,
     });
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
