@@ -478,7 +478,7 @@ async fn admin_manages_organisations_and_people(app: TestApp) {
     assert_eq!(resp.status(), 303);
     let invitation = app.wait_for_mail("piet@veld.example", "Invitation").await;
     let piet = client();
-    app.set_password(&piet, &link_in(&invitation.text, "/invite/").expect("link"), "een heel goed wachtwoord").await;
+    app.set_password(&piet, &link_in(&invitation.text, "/invite#").expect("link"), "een heel goed wachtwoord").await;
     assert_eq!(piet.get(app.url("/portal")).send().await.expect("get").status(), 200);
     let (_, people) = page(&boss, &app.url(&org_url)).await;
     assert!(people.contains("piet@veld.example"));

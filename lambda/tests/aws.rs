@@ -125,7 +125,7 @@ async fn the_portal_runs_on_dynamodb_and_ses() {
     admin(&table, &data, &["org", "create", "--name", "Gemeente Wolde", "--sector", "overheid", "--share-tickets"]);
     let printed = admin(&table, &data, &["invite", "--email", "anna@wolde.example", "--org", "Gemeente Wolde"]);
     let invitation = wait_for_sent("anna@wolde.example", "Uitnodiging").await;
-    let link = common::link_in(&invitation.text, "/invite/").expect("link in the e-mail");
+    let link = common::link_in(&invitation.text, "/invite#").expect("link in the e-mail");
     assert!(printed.contains(&link), "the admin command prints the same link");
     assert!(!data.join("helpdesk.db").exists(), "nothing went to SQLite");
 
@@ -145,17 +145,9 @@ async fn the_portal_runs_on_dynamodb_and_ses() {
     std::thread::spawn(move || for _ in lines {});
 
     // The invitation was made with the default address; the path is what matters.
-    let path = &link[link.find("/invite/").expect("path")..];
+    let path = &link[link.find("/invite#").expect("path")..];
     let c = client();
-    let page = c.get(format!("{base}{path}")).send().await.expect("get").text().await.expect("text");
-    let csrf = field(&page, "csrf_token").expect("csrf");
-    let pw = "een heel goed wachtwoord";
-    let set = c
-        .post(format!("{base}{path}"))
-        .form(&[("csrf_token", csrf.as_str()), ("password", pw), ("password_repeat", pw)])
-        .send()
-        .await
-        .expect("set password");
+    let set = common::set_password_at(&c, &format!("{base}{path}"), "een heel goed wachtwoord").await;
     assert_eq!(set.status(), 303);
 
     let page = c.get(format!("{base}/portal/tickets/new")).send().await.expect("form").text().await.expect("text");
@@ -286,17 +278,10 @@ async fn direct_upload_to_s3(c: &reqwest::Client, base: &str, table: &str, data:
     // Another subscriber cannot claim Anna's upload, even knowing its id.
     admin(table, data, &["invite", "--email", "bert@wolde.example", "--org", "Gemeente Wolde"]);
     let invitation = wait_for_sent("bert@wolde.example", "Uitnodiging").await;
-    let link = common::link_in(&invitation.text, "/invite/").expect("link");
-    let path = &link[link.find("/invite/").expect("path")..];
+    let link = common::link_in(&invitation.text, "/invite#").expect("link");
+    let path = &link[link.find("/invite#").expect("path")..];
     let bert = client();
-    let page = bert.get(format!("{base}{path}")).send().await.expect("get").text().await.expect("text");
-    let bert_csrf = field(&page, "csrf_token").expect("csrf");
-    let pw = "nog een heel goed wachtwoord";
-    bert.post(format!("{base}{path}"))
-        .form(&[("csrf_token", bert_csrf.as_str()), ("password", pw), ("password_repeat", pw)])
-        .send()
-        .await
-        .expect("set password");
+    common::set_password_at(&bert, &format!("{base}{path}"), "nog een heel goed wachtwoord").await;
     let page = bert.get(format!("{base}/portal/tickets/new")).send().await.expect("form").text().await.expect("text");
     let bert_csrf = field(&page, "csrf_token").expect("csrf");
     let submission = field(&page, "submission_id").expect("submission");

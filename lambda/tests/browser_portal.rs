@@ -8,7 +8,7 @@
 mod common;
 
 use common::browser::{Browser, WAIT, skip};
-use common::spawn_app_with_site;
+use common::{link_in, spawn_app_with_site};
 
 /// Which subtopic options the subscriber can pick (visible and enabled), as `sector/subtopic`.
 async fn pickable_subtopics(browser: &Browser) -> Vec<String> {
@@ -91,5 +91,34 @@ async fn filing_a_ticket_in_the_browser() {
     assert_eq!((ticket.sector.as_str(), ticket.subtopic.as_str()), ("overheid", "vergunningen"));
     app.wait_for_mail("anna@wolde.example", &number).await;
 
+    browser.quit().await;
+}
+
+/// Finding 10 of the security review, as a person sees it: the invitation's code comes after
+/// `#` (never sent to a server or a CDN log); the page's script puts it in the form, hides the
+/// field that asks for it and drops it from the address bar.
+#[tokio::test]
+async fn an_invitation_link_in_the_browser() {
+    if skip() {
+        return;
+    }
+    let app = spawn_app_with_site().await;
+    let org = app.org("Gemeente Wolde", true).await;
+    app.service.invite("nieuw@wolde.example", "", &org, helpdesk::model::Role::Subscriber).await.expect("invite");
+    let link = link_in(&app.wait_for_mail("nieuw@wolde.example", "Uitnodiging").await.text, "/invite#").expect("link");
+    let code = link.split_once('#').expect("fragment").1.to_owned();
+    let browser = Browser::start().await;
+    browser.goto(&link).await;
+    browser
+        .wait_until("the code to be in the form", WAIT, || async {
+            browser.find("#token").await.prop("value").await == code.as_str()
+        })
+        .await;
+    assert!(!browser.find("#token").await.is_displayed().await, "the field asking for the code is hidden");
+    assert!(!browser.url().await.contains('#'), "the code left the address bar: {}", browser.url().await);
+    browser.find("#password").await.send_keys("een heel goed wachtwoord").await;
+    browser.find("#password_repeat").await.send_keys("een heel goed wachtwoord").await;
+    browser.find("form.form button[type=submit]").await.click().await;
+    browser.wait_for_path("/portal", WAIT).await;
     browser.quit().await;
 }

@@ -83,7 +83,7 @@ async fn invitation_and_reset_links_are_single_use_and_expire() {
     let a = app.org("Gemeente Aadorp", true).await;
     app.subscriber("alice@aadorp.example", &a).await;
     let invite = app.wait_for_mail("alice@aadorp.example", "Uitnodiging").await;
-    let link = link_in(&invite.text, "/invite/").expect("link");
+    let link = link_in(&invite.text, "/invite#").expect("link");
     // Used once already by `subscriber`: a second use fails.
     assert_eq!(app.set_password(&client(), &link, "nog een ander wachtwoord").await.status(), 410);
 
@@ -99,7 +99,7 @@ async fn invitation_and_reset_links_are_single_use_and_expire() {
         .expect("post");
     let same_answer = resp.text().await.expect("text");
     let reset = app.wait_for_mail("alice@aadorp.example", "Nieuw wachtwoord").await;
-    let link = link_in(&reset.text, "/password/reset/").expect("link");
+    let link = link_in(&reset.text, "/password/reset#").expect("link");
     assert_eq!(app.set_password(&c, &link, "mijn nieuwe wachtwoord").await.status(), 303);
     assert_eq!(app.set_password(&client(), &link, "weer een wachtwoord").await.status(), 410);
     // Unknown addresses get the same answer (no enumeration). (Logging in rotated the CSRF
@@ -428,7 +428,7 @@ async fn a_new_password_revokes_outstanding_reset_links() {
             .mails()
             .iter()
             .filter(|m| m.to.contains("alice@") && m.subject.contains("wachtwoord"))
-            .filter_map(|m| link_in(&m.text, "/password/reset/"))
+            .filter_map(|m| link_in(&m.text, "/password/reset#"))
             .collect();
         if links.len() == 2 {
             break;
@@ -493,4 +493,34 @@ async fn reset_requests_take_the_same_time_for_known_and_unknown_addresses() {
         assert!(*t >= RESET_ANSWER_TIME, "{email}: answered after {t:?}, before the floor");
         assert!(*t < RESET_ANSWER_TIME + std::time::Duration::from_millis(500), "{email}: {t:?}, the send showed");
     }
+}
+
+/// Finding 10: invitation and reset links carry their secret after `#`, so no request line
+/// (and no CDN or server log of it) holds it; the page asks for the code, which the mail also
+/// shows for people without JavaScript, and the code works once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn link_secrets_stay_out_of_request_addresses() {
+    let app = spawn_app().await;
+    let a = app.org("Gemeente Aadorp", true).await;
+    app.service.invite("alice@aadorp.example", "Alice", &a, helpdesk::model::Role::Subscriber).await.expect("invite");
+    let invite = app.wait_for_mail("alice@aadorp.example", "Uitnodiging").await;
+    let link = link_in(&invite.text, "/invite#").expect("link");
+    let (page, code) = link.split_once('#').expect("fragment");
+    assert_eq!(page, app.url("/invite"), "the address itself has no secret");
+    assert!(code.len() >= 40, "{code}");
+    assert!(invite.text.lines().any(|l| l.trim() == code), "the code on a line of its own for pasting");
+    // Without script: the page asks for the code in a labelled field.
+    let c = client();
+    let form = c.get(page).send().await.expect("get").text().await.expect("text");
+    assert!(form.contains(r#"<label for="token">"#) && form.contains(r#"id="token" name="token""#), "{form}");
+    assert_eq!(set_password_at(&c, &link, "een heel goed wachtwoord").await.status(), 303);
+    assert_eq!(c.get(app.url("/portal")).send().await.expect("portal").status(), 200, "logged in");
+    assert_eq!(set_password_at(&client(), &link, "nog een ander wachtwoord").await.status(), 410, "once");
+
+    // Reset links alike.
+    app.service.forgot_password("alice@aadorp.example").await.expect("forgot");
+    let reset = app.wait_for_mail("alice@aadorp.example", "wachtwoord").await;
+    let link = link_in(&reset.text, "/password/reset#").expect("reset link");
+    assert!(link.starts_with(&format!("{}#", app.url("/password/reset"))), "{link}");
+    assert_eq!(set_password_at(&client(), &link, "een nieuw goed wachtwoord").await.status(), 303);
 }

@@ -169,3 +169,18 @@ var portalText = (function () {
     });
   });
 })();
+
+// Invitation and reset links carry their code after "#", which the browser never sends: put
+// it in the form, hide the field that asks for it, and drop it from the address bar and the
+// history. Without JavaScript the field stays and the person pastes the code from the e-mail.
+(function () {
+  var field = document.getElementById("token");
+  var code = window.location.hash.slice(1);
+  if (!field || !code) return;
+  field.value = decodeURIComponent(code);
+  var wrapper = document.querySelector("[data-link-code]");
+  if (wrapper) wrapper.hidden = true;
+  if (window.history.replaceState) {
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+})();

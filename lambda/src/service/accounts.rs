@@ -68,7 +68,7 @@ impl Service {
             &user.email,
             lang.fill("mail_subject_invite", &[("site", &self.config.site.name)]),
             "invite",
-            context! { user => user, org => org, link => link, site => self.config.site, days => INVITE_VALID.num_days() },
+            context! { user => user, org => org, page => link_page(&link), code => link_code(&link), link => link, site => self.config.site, days => INVITE_VALID.num_days() },
         )?;
         self.store.enqueue_mail(&mail).await?;
         self.kick.kick();
@@ -85,7 +85,7 @@ impl Service {
             &user.email,
             lang.fill("mail_subject_reset", &[("site", &self.config.site.name)]),
             "reset",
-            context! { user => user, link => link, site => self.config.site, minutes => RESET_VALID.num_minutes() },
+            context! { user => user, page => link_page(&link), code => link_code(&link), link => link, site => self.config.site, minutes => RESET_VALID.num_minutes() },
         )?;
         self.store.enqueue_mail(&mail).await?;
         self.kick.kick();
@@ -108,6 +108,20 @@ impl Service {
             expires: self.clock.now() + valid,
         };
         self.store.put_token(&token).await?;
-        Ok(format!("{}/{path}/{secret}", self.base_url))
+        // The secret travels after `#`: browsers never send the fragment, so it stays out of
+        // request lines, CDN and server logs and Referer headers; the page hands it to the form
+        // (portal.js), or the person pastes it (the mail shows it) where no script runs.
+        Ok(format!("{}/{path}#{secret}", self.base_url))
     }
+}
+
+/// A link of [`Service::issue_link`] without its secret: the page to enter the code on.
+fn link_page(link: &str) -> &str {
+    link.split_once('#').map_or(link, |(page, _)| page)
+}
+
+/// The secret of a link of [`Service::issue_link`], to type or paste where the link cannot be
+/// opened with its fragment (no JavaScript, a mail program that drops it).
+fn link_code(link: &str) -> &str {
+    link.split_once('#').map_or("", |(_, code)| code)
 }

@@ -19,8 +19,12 @@ pub fn routes() -> axum::Router<Svc> {
     axum::Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
+        // Links carry their secret in the fragment (`/invite#…`), which the page's form posts;
+        // the forms with the secret in the path serve links mailed before that.
+        .route("/invite", get(set_password_page).post(set_password))
         .route("/invite/{token}", get(set_password_page).post(set_password))
         .route("/password/forgot", get(forgot_page).post(forgot))
+        .route("/password/reset", get(set_password_page).post(set_password))
         .route("/password/reset/{token}", get(set_password_page).post(set_password))
 }
 
@@ -120,16 +124,18 @@ async fn logout(
 }
 
 fn token_kind(uri: &axum::http::Uri) -> TokenKind {
-    if uri.path().starts_with("/invite/") { TokenKind::Invite } else { TokenKind::Reset }
+    if uri.path().starts_with("/invite") { TokenKind::Invite } else { TokenKind::Reset }
 }
 
 async fn set_password_page(
     State(svc): State<Svc>,
     csrf: Csrf,
     uri: axum::http::Uri,
-    Path(token): Path<String>,
+    token: Option<Path<String>>,
 ) -> WebResult {
     let kind = token_kind(&uri);
+    // No secret in the address: the form asks for it (filled in from the fragment by script).
+    let token = token.map(|Path(t)| t).unwrap_or_default();
     let html = render(
         &svc,
         "set_password.html",
@@ -140,6 +146,8 @@ async fn set_password_page(
 
 #[derive(Debug, serde::Deserialize)]
 struct PasswordForm {
+    /// The link's secret, when the address does not carry it.
+    token: Option<String>,
     password: Option<String>,
     password_repeat: Option<String>,
     csrf_token: Option<String>,
@@ -158,11 +166,15 @@ async fn set_password(
     csrf: Csrf,
     headers: HeaderMap,
     uri: axum::http::Uri,
-    Path(token): Path<String>,
+    token: Option<Path<String>>,
     axum::Form(f): axum::Form<PasswordForm>,
 ) -> WebResult {
     csrf.check(f.csrf_token.as_deref())?;
     let kind = token_kind(&uri);
+    let token = match token {
+        Some(Path(t)) => t,
+        None => f.token.unwrap_or_default().trim().to_owned(),
+    };
     let password = f.password.unwrap_or_default();
     let mut errors = BTreeMap::new();
     if f.password_repeat.as_deref() != Some(password.as_str()) {

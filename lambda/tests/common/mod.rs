@@ -151,7 +151,7 @@ impl TestApp {
     pub async fn person(&self, email: &str, name: &str, org: &Org, role: Role) -> reqwest::Client {
         self.service.invite(email, name, org, role).await.expect("invite");
         let mail = self.wait_for_mail(email, "Uitnodiging").await;
-        let link = link_in(&mail.text, "/invite/").expect("link in the invitation");
+        let link = link_in(&mail.text, "/invite#").expect("link in the invitation");
         let c = client();
         self.set_password(&c, &link, "een heel goed wachtwoord").await;
         c
@@ -173,13 +173,7 @@ impl TestApp {
     }
 
     pub async fn set_password(&self, c: &reqwest::Client, link: &str, password: &str) -> reqwest::Response {
-        let page = c.get(link).send().await.expect("get").text().await.expect("text");
-        let csrf = field(&page, "csrf_token").expect("csrf");
-        c.post(link)
-            .form(&[("csrf_token", csrf.as_str()), ("password", password), ("password_repeat", password)])
-            .send()
-            .await
-            .expect("post")
+        set_password_at(c, link, password).await
     }
 
     /// Waits (up to 5 s) for an `.eml` to `to` whose subject contains `subject`, and parses it.
@@ -229,6 +223,19 @@ pub fn parse_mail(raw: &[u8]) -> Mail {
         message_id: m.message_id().unwrap_or_default().to_owned(),
         date: m.date().is_some(),
     }
+}
+
+/// Follows an invitation or reset link as a browser would: the page without the part after
+/// `#`, which the form then posts as `token`.
+pub async fn set_password_at(c: &reqwest::Client, link: &str, password: &str) -> reqwest::Response {
+    let (page_url, code) = link.split_once('#').unwrap_or((link, ""));
+    let page = c.get(page_url).send().await.expect("get").text().await.expect("text");
+    let csrf = field(&page, "csrf_token").expect("csrf");
+    let mut form = vec![("csrf_token", csrf.as_str()), ("password", password), ("password_repeat", password)];
+    if !code.is_empty() {
+        form.push(("token", code));
+    }
+    c.post(page_url).form(&form).send().await.expect("post")
 }
 
 /// The first URL in `text` containing `marker`.
