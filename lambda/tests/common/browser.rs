@@ -1,8 +1,10 @@
 //! A headless Chromium for tests, driven by `chromedriver` over the W3C WebDriver protocol
-//! (plain JSON over HTTP, a handful of endpoints, spoken here with reqwest).
+//! through the [`fantoccini`] crate. This module keeps what the tests need in one place: the
+//! driver process, waits that fail with a useful message, screenshots, axe-core, typed keys,
+//! and Chromium's DevTools commands (`goog/cdp/execute`, as a custom fantoccini command).
 //!
 //! ```ignore
-//! let browser = Browser::start().await;
+//! let browser = Browser::start().await;                      // Browser::start_without_js() too
 //! browser.goto(&app.url("/")).await;
 //! browser.keys("/").await;                                   // to whatever has the focus
 //! browser.active().await.send_keys("wachtwoord").await;      // to one element
@@ -23,6 +25,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+use fantoccini::error::{CmdError, NewSessionError};
+use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
 /// How long waits last unless a test says otherwise.
@@ -31,7 +38,8 @@ pub const WAIT: Duration = Duration::from_secs(5);
 /// The key of an element reference in WebDriver answers.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// Special keys, for [`Browser::keys`], [`Browser::chord`] and [`Element::send_keys`].
+/// Special keys, for [`Browser::keys`], [`Browser::chord`] and [`Element::send_keys`] (the
+/// WebDriver code points, as `fantoccini::key::Key` has them).
 pub mod keys {
     pub const BACKSPACE: &str = "\u{E003}";
     pub const TAB: &str = "\u{E004}";
@@ -55,7 +63,8 @@ pub fn skip() -> bool {
     false
 }
 
-/// An error the driver answered with (`no such element`, `javascript error`, ...).
+/// An error the driver answered with (`no such element`, `javascript error`, ...), or the
+/// client's own (`client`: the driver could not be reached, a malformed answer).
 #[derive(Debug, Clone)]
 pub struct DriverError {
     pub error: String,
@@ -68,19 +77,55 @@ impl std::fmt::Display for DriverError {
     }
 }
 
+impl From<CmdError> for DriverError {
+    fn from(e: CmdError) -> Self {
+        match e {
+            CmdError::Standard(w) => DriverError { error: w.error(), message: w.message.into_owned() },
+            other => DriverError { error: "client".into(), message: other.to_string() },
+        }
+    }
+}
+
+/// Any WebDriver command fantoccini has no method for: `method` on `path` under the session
+/// (`/goog/cdp/execute`, `/alert/text`, `/element/{id}/property/{name}`, ...).
+#[derive(Debug)]
+struct SessionCommand {
+    method: reqwest::Method,
+    path: String,
+    body: Option<Value>,
+}
+
+impl WebDriverCompatibleCommand for SessionCommand {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}{}", self.path))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (reqwest::Method, Option<String>) {
+        let body = match (&self.body, &self.method) {
+            (Some(b), _) => Some(b.to_string()),
+            // chromedriver wants a JSON body with every POST.
+            (None, &reqwest::Method::POST) => Some("{}".to_owned()),
+            (None, _) => None,
+        };
+        (self.method.clone(), body)
+    }
+}
+
 /// One browser session and the driver process behind it.
 pub struct Browser {
-    http: reqwest::Client,
-    /// `http://127.0.0.1:<port>/session/<id>`
+    client: Client,
+    /// `http://127.0.0.1:<port>/session/<id>`, for ending the session without a runtime.
     session: String,
     driver: Option<Child>,
+    scripts: bool,
     /// The driver's log (`chromedriver --log-path`), shown when it fails to start.
     _logs: tempfile::TempDir,
 }
 
 impl std::fmt::Debug for Browser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Browser").field("session", &self.session).finish()
+        f.debug_struct("Browser").field("session", &self.session).field("scripts", &self.scripts).finish()
     }
 }
 
@@ -88,6 +133,7 @@ impl std::fmt::Debug for Browser {
 #[derive(Debug, Clone)]
 pub struct Element<'b> {
     browser: &'b Browser,
+    inner: fantoccini::elements::Element,
     pub id: String,
 }
 
@@ -127,67 +173,97 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
+/// What the session asks of chromedriver: a headless Chromium 1280×900, asking for Dutch, and
+/// with `scripts: false` one that runs no JavaScript of any page (Chromium's content setting,
+/// as a person who switched it off has it; the driver's own commands still work).
+fn capabilities(chrome: &Path, scripts: bool) -> Capabilities {
+    let mut options = json!({
+        "binary": chrome.to_string_lossy(),
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=nl",
+        ],
+    });
+    if !scripts {
+        options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
+    }
+    let caps = json!({
+        "browserName": "chrome",
+        "pageLoadStrategy": "normal",
+        "timeouts": {"implicit": 0, "pageLoad": 30_000, "script": 30_000},
+        "goog:chromeOptions": options,
+    });
+    match caps {
+        Value::Object(map) => map,
+        _ => unreachable!("an object"),
+    }
+}
+
 impl Browser {
     /// Starts the driver and opens a session of a headless Chromium (1280×900).
     pub async fn start() -> Browser {
+        Self::launch(true).await
+    }
+
+    /// Like [`Browser::start`], with JavaScript switched off for every page (the way a person
+    /// does in the browser's settings). Checked before it is handed out: an inline script on a
+    /// test page must not run.
+    pub async fn start_without_js() -> Browser {
+        let browser = Self::launch(false).await;
+        assert!(!browser.runs_scripts().await, "JavaScript is still on in the browser started without it");
+        browser
+    }
+
+    /// Whether pages run their scripts: opens a page whose inline script changes its title.
+    /// (It leaves that page open.)
+    pub async fn runs_scripts(&self) -> bool {
+        self.goto("data:text/html,<title>off</title><script>document.title='on'</script>").await;
+        match self.title().await.as_str() {
+            "on" => true,
+            "off" => false,
+            other => panic!("unexpected title of the script test page: {other:?}"),
+        }
+    }
+
+    /// Whether this browser was started with JavaScript on.
+    pub fn scripts_enabled(&self) -> bool {
+        self.scripts
+    }
+
+    /// The fantoccini client, for anything this module has no method for.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn launch(scripts: bool) -> Browser {
         let driver_path = chromedriver();
-        let chrome = chrome();
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
+        let caps = capabilities(&chrome(), scripts);
         // A port is free when asked for and, rarely, taken by someone else a moment later: retry.
         let mut last_error = String::new();
         for _ in 0..3 {
             let logs = tempfile::tempdir().expect("tempdir");
             let log = logs.path().join("chromedriver.log");
             let port = free_port();
-            let child = spawn_driver(&driver_path, port, &log);
-            let mut browser = Browser { http: http.clone(), session: String::new(), driver: Some(child), _logs: logs };
-            match browser.connect(&format!("http://127.0.0.1:{port}"), &chrome).await {
-                Ok(()) => return browser,
-                // Dropping the browser stops the driver.
-                Err(e) => last_error = format!("{e}\n--- {} ---\n{}", log.display(), tail(&log)),
+            let mut child = spawn_driver(&driver_path, port, &log);
+            let base = format!("http://127.0.0.1:{port}");
+            match connect(&mut child, &base, &caps).await {
+                Ok(client) => {
+                    let id = client.session_id().await.ok().flatten().unwrap_or_default();
+                    return Browser {
+                        client,
+                        session: format!("{base}/session/{id}"),
+                        driver: Some(child),
+                        scripts,
+                        _logs: logs,
+                    };
+                }
+                Err(e) => {
+                    kill_group(&mut child);
+                    last_error = format!("{e}\n--- {} ---\n{}", log.display(), tail(&log));
+                }
             }
         }
         panic!("chromedriver did not start: {last_error}")
-    }
-
-    /// Waits for the driver to be ready, then opens the session.
-    async fn connect(&mut self, base: &str, chrome: &Path) -> Result<(), String> {
-        let start = Instant::now();
-        loop {
-            if let Some(child) = self.driver.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                return Err(format!("chromedriver exited with {status}"));
-            }
-            let ready = self.http.get(format!("{base}/status")).send().await;
-            if let Ok(r) = ready
-                && let Ok(v) = r.json::<Value>().await
-                && v["value"]["ready"] == true
-            {
-                break;
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                return Err("chromedriver was not ready within 10 s".into());
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "pageLoadStrategy": "normal",
-            "timeouts": {"implicit": 0, "pageLoad": 30_000, "script": 30_000},
-            "goog:chromeOptions": {
-                "binary": chrome.to_string_lossy(),
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=nl",
-                ],
-            },
-        }}});
-        let resp = self.http.post(format!("{base}/session")).json(&caps).send().await.map_err(|e| e.to_string())?;
-        let v: Value = resp.json().await.map_err(|e| e.to_string())?;
-        let id = v["value"]["sessionId"].as_str().ok_or_else(|| format!("no session: {v}"))?;
-        self.session = format!("{base}/session/{id}");
-        Ok(())
     }
 
     /// One WebDriver command: `method` on `path` under the session, with `body` for POSTs.
@@ -197,42 +273,29 @@ impl Browser {
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, DriverError> {
-        let url = format!("{}{path}", self.session);
-        let mut req = self.http.request(method.clone(), &url);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.map_err(|e| DriverError { error: "http".into(), message: e.to_string() })?;
-        let ok = resp.status().is_success();
-        let v: Value =
-            resp.json().await.map_err(|e| DriverError { error: "bad answer".into(), message: e.to_string() })?;
-        let value = v.get("value").cloned().unwrap_or(Value::Null);
-        if ok {
-            Ok(value)
-        } else {
-            Err(DriverError {
-                error: value["error"].as_str().unwrap_or("unknown error").to_owned(),
-                message: format!("{method} {path}: {}", value["message"].as_str().unwrap_or_default()),
-            })
-        }
+        let cmd = SessionCommand { method: method.clone(), path: path.to_owned(), body };
+        self.client.issue_cmd(cmd).await.map_err(|e| {
+            let mut e = DriverError::from(e);
+            e.message = format!("{method} {path}: {}", e.message);
+            e
+        })
     }
 
-    async fn get(&self, path: &str) -> Value {
-        self.command(reqwest::Method::GET, path, None).await.unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        self.command(reqwest::Method::POST, path, Some(body)).await.unwrap_or_else(|e| panic!("{e}"))
+    /// A command of Chromium's DevTools protocol (`Emulation.setDeviceMetricsOverride`, ...).
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.command(reqwest::Method::POST, "/goog/cdp/execute", Some(json!({ "cmd": cmd, "params": params })))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Opens `url` and waits for the page to load.
     pub async fn goto(&self, url: &str) {
-        self.post("/url", json!({ "url": url })).await;
+        self.client.goto(url).await.unwrap_or_else(|e| panic!("goto {url}: {e}"));
     }
 
     /// The address of the current page.
     pub async fn url(&self) -> String {
-        self.get("/url").await.as_str().unwrap_or_default().to_owned()
+        self.client.current_url().await.map(String::from).unwrap_or_else(|e| panic!("current url: {e}"))
     }
 
     /// The path (with query and fragment) of the current page.
@@ -245,22 +308,20 @@ impl Browser {
     }
 
     pub async fn title(&self) -> String {
-        self.get("/title").await.as_str().unwrap_or_default().to_owned()
+        self.client.title().await.unwrap_or_else(|e| panic!("title: {e}"))
     }
 
     /// The whole current document as HTML (for failure messages).
     pub async fn source(&self) -> String {
-        self.get("/source").await.as_str().unwrap_or_default().to_owned()
+        self.client.source().await.unwrap_or_else(|e| panic!("source: {e}"))
     }
 
     /// The first element matching the CSS selector, if any.
     pub async fn try_find(&self, css: &str) -> Option<Element<'_>> {
-        let found =
-            self.command(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
-        match found {
-            Ok(v) => Some(self.element(&v)),
-            Err(e) if e.error == "no such element" => None,
-            Err(e) => panic!("{e}"),
+        match self.client.find(Locator::Css(css)).await {
+            Ok(e) => Some(self.element(e)),
+            Err(e) if e.is_no_such_element() => None,
+            Err(e) => panic!("find `{css}`: {e}"),
         }
     }
 
@@ -274,25 +335,25 @@ impl Browser {
 
     /// Every element matching the CSS selector, in document order.
     pub async fn find_all(&self, css: &str) -> Vec<Element<'_>> {
-        let v = self.post("/elements", json!({"using": "css selector", "value": css})).await;
-        v.as_array().into_iter().flatten().map(|e| self.element(e)).collect()
+        let found = self.client.find_all(Locator::Css(css)).await.unwrap_or_else(|e| panic!("find `{css}`: {e}"));
+        found.into_iter().map(|e| self.element(e)).collect()
     }
 
     /// The element that has the focus (the body when nothing has).
     pub async fn active(&self) -> Element<'_> {
-        let v = self.get("/element/active").await;
-        self.element(&v)
+        let e = self.client.active_element().await.unwrap_or_else(|e| panic!("active element: {e}"));
+        self.element(e)
     }
 
-    fn element(&self, v: &Value) -> Element<'_> {
-        let id = v[ELEMENT].as_str().unwrap_or_else(|| panic!("not an element: {v}")).to_owned();
-        Element { browser: self, id }
+    fn element(&self, inner: fantoccini::elements::Element) -> Element<'_> {
+        let id = inner.element_id().to_string();
+        Element { browser: self, inner, id }
     }
 
     /// Runs `script` (a function body: `return ...;`, arguments in `arguments`) in the page.
     /// Elements are passed as `element.json()`.
     pub async fn execute(&self, script: &str, args: Vec<Value>) -> Value {
-        self.post("/execute/sync", json!({ "script": script, "args": args })).await
+        self.client.execute(script, args).await.unwrap_or_else(|e| panic!("script: {e}"))
     }
 
     /// Logs in through the login form at `login_url` as someone else than before (the cookies
@@ -308,29 +369,24 @@ impl Browser {
 
     /// Forgets every cookie of the current site (logs out without a form).
     pub async fn clear_cookies(&self) {
-        self.command(reqwest::Method::DELETE, "/cookie", None).await.unwrap_or_else(|e| panic!("{e}"));
+        self.client.delete_all_cookies().await.unwrap_or_else(|e| panic!("delete cookies: {e}"));
     }
 
     /// Emulates a device `width` × `height` CSS pixels wide (a phone when `mobile`: the page's
     /// viewport meta tag applies, touch events), through Chromium's DevTools protocol.
     pub async fn emulate(&self, width: u32, height: u32, mobile: bool) {
         let params = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile });
-        self.post("/goog/cdp/execute", json!({ "cmd": "Emulation.setDeviceMetricsOverride", "params": params })).await;
-        self.post(
-            "/goog/cdp/execute",
-            json!({ "cmd": "Emulation.setTouchEmulationEnabled", "params": { "enabled": mobile } }),
-        )
-        .await;
+        self.cdp("Emulation.setDeviceMetricsOverride", params).await;
+        self.cdp("Emulation.setTouchEmulationEnabled", json!({ "enabled": mobile })).await;
     }
 
-    /// Saves a PNG of the viewport as `target/screenshots/<name>.png` (for a person to look at).
+    /// Saves a PNG of the viewport as `target/screenshots/<name>.png` (for a person to look at;
+    /// `name` may have folders: `journeys/visitor-01-home`).
     pub async fn screenshot(&self, name: &str) -> PathBuf {
-        use base64::Engine as _;
-        let v = self.get("/screenshot").await;
-        let png = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default()).expect("base64 PNG");
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
-        std::fs::create_dir_all(&dir).expect("screenshot dir");
-        let path = dir.join(format!("{name}.png"));
+        let png = self.client.screenshot().await.unwrap_or_else(|e| panic!("screenshot: {e}"));
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "the screenshot is a PNG");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots").join(format!("{name}.png"));
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("screenshot dir");
         std::fs::write(&path, png).expect("write screenshot");
         path
     }
@@ -352,32 +408,36 @@ impl Browser {
               .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' (' +
                  v.nodes.map(n => n.target.join(' ')).join(', ') + ')')))
               .catch(e => done(['axe failed: ' + e]));";
-        let v = self.post("/execute/async", json!({ "script": script, "args": [] })).await;
+        let v = self.client.execute_async(script, vec![]).await.unwrap_or_else(|e| panic!("axe: {e}"));
         v.as_array().into_iter().flatten().map(|x| x.as_str().unwrap_or_default().to_owned()).collect()
     }
 
     /// Types `text` to whatever has the focus, key by key (special keys from [`keys`]), as a
     /// person would: each key goes down and up before the next.
     pub async fn keys(&self, text: &str) {
-        let mut actions = Vec::new();
-        for c in text.chars() {
-            let k = c.to_string();
-            actions.push(json!({"type": "keyDown", "value": k}));
-            actions.push(json!({"type": "keyUp", "value": k}));
+        let mut actions = KeyActions::new("keyboard".into());
+        for value in text.chars() {
+            actions = actions.then(KeyAction::Down { value }).then(KeyAction::Up { value });
         }
         self.key_actions(actions).await;
     }
 
     /// Presses `keys` together and lets go in reverse order: `chord(&[keys::CONTROL, "k"])`.
     pub async fn chord(&self, keys: &[&str]) {
-        let mut actions: Vec<Value> = keys.iter().map(|k| json!({"type": "keyDown", "value": k})).collect();
-        actions.extend(keys.iter().rev().map(|k| json!({"type": "keyUp", "value": k})));
+        let values: Vec<char> = keys.iter().flat_map(|k| k.chars()).collect();
+        let mut actions = KeyActions::new("keyboard".into());
+        for &value in &values {
+            actions = actions.then(KeyAction::Down { value });
+        }
+        for &value in values.iter().rev() {
+            actions = actions.then(KeyAction::Up { value });
+        }
         self.key_actions(actions).await;
     }
 
-    async fn key_actions(&self, actions: Vec<Value>) {
-        self.post("/actions", json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})).await;
-        self.command(reqwest::Method::DELETE, "/actions", None).await.unwrap_or_else(|e| panic!("{e}"));
+    async fn key_actions(&self, actions: KeyActions) {
+        self.client.perform_actions(actions).await.unwrap_or_else(|e| panic!("keys: {e}"));
+        self.client.release_actions().await.unwrap_or_else(|e| panic!("release keys: {e}"));
     }
 
     /// Waits until `check` is true, polling every 25 ms; fails the test after `timeout`, naming
@@ -430,19 +490,11 @@ impl Browser {
     /// Ends the session (the driver closes the browser) and stops the driver.
     pub async fn quit(mut self) {
         if !self.session.is_empty() {
-            let _ = self.command(reqwest::Method::DELETE, "", None).await;
+            let _ = self.client.clone().close().await;
             self.session.clear();
         }
-        self.kill_driver();
-    }
-
-    fn kill_driver(&mut self) {
         if let Some(mut child) = self.driver.take() {
-            // The driver leads its own process group: that takes any browser it left behind too.
-            let _ =
-                Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).stderr(Stdio::null()).status();
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_group(&mut child);
         }
     }
 }
@@ -454,8 +506,39 @@ impl Drop for Browser {
             // driver closes the browser itself.
             let _ = delete_blocking(&self.session);
         }
-        self.kill_driver();
+        if let Some(mut child) = self.driver.take() {
+            kill_group(&mut child);
+        }
     }
+}
+
+/// Waits (up to 10 s) for the driver at `base` to listen, then opens the session.
+async fn connect(child: &mut Child, base: &str, caps: &Capabilities) -> Result<Client, String> {
+    let start = Instant::now();
+    let mut builder = ClientBuilder::new(HttpConnector::new());
+    builder.capabilities(caps.clone());
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("chromedriver exited with {status}"));
+        }
+        match builder.connect(base).await {
+            Ok(client) => return Ok(client),
+            // Not listening yet: try again.
+            Err(NewSessionError::Failed(_) | NewSessionError::FailedC(_) | NewSessionError::Lost(_))
+                if start.elapsed() < Duration::from_secs(10) =>
+            {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            Err(e) => return Err(format!("no session: {e}")),
+        }
+    }
+}
+
+/// Kills the driver's process group: that takes any browser it left behind too.
+fn kill_group(child: &mut Child) {
+    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).stderr(Stdio::null()).status();
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// `DELETE <url>` without an async runtime.
@@ -492,46 +575,48 @@ fn tail(path: &Path) -> String {
 }
 
 impl<'b> Element<'b> {
-    fn path(&self, rest: &str) -> String {
-        format!("/element/{}{rest}", self.id)
-    }
-
     /// The element as a script argument for [`Browser::execute`].
     pub fn json(&self) -> Value {
         json!({ ELEMENT: self.id })
     }
 
+    /// The fantoccini element, for anything this module has no method for.
+    pub fn inner(&self) -> &fantoccini::elements::Element {
+        &self.inner
+    }
+
     pub async fn click(&self) {
-        self.browser.post(&self.path("/click"), json!({})).await;
+        self.inner.click().await.unwrap_or_else(|e| panic!("click: {e}"));
     }
 
     /// Types `text` into the element (focusing it first).
     pub async fn send_keys(&self, text: &str) {
-        self.browser.post(&self.path("/value"), json!({ "text": text })).await;
+        self.inner.send_keys(text).await.unwrap_or_else(|e| panic!("send keys: {e}"));
     }
 
     pub async fn clear(&self) {
-        self.browser.post(&self.path("/clear"), json!({})).await;
+        self.inner.clear().await.unwrap_or_else(|e| panic!("clear: {e}"));
     }
 
     /// The rendered text, as a reader sees it.
     pub async fn text(&self) -> String {
-        self.browser.get(&self.path("/text")).await.as_str().unwrap_or_default().to_owned()
+        self.inner.text().await.unwrap_or_else(|e| panic!("text: {e}"))
     }
 
     /// The value of an HTML attribute.
     pub async fn attr(&self, name: &str) -> Option<String> {
-        self.browser.get(&self.path(&format!("/attribute/{name}"))).await.as_str().map(str::to_owned)
+        self.inner.attr(name).await.unwrap_or_else(|e| panic!("attribute {name}: {e}"))
     }
 
-    /// A DOM property (`value`, `innerHTML`, `hidden`, ...).
+    /// A DOM property (`value`, `innerHTML`, `hidden`, ...), as the JSON the driver gives.
     pub async fn prop(&self, name: &str) -> Value {
-        self.browser.get(&self.path(&format!("/property/{name}"))).await
+        let path = format!("/element/{}/property/{name}", self.id);
+        self.browser.command(reqwest::Method::GET, &path, None).await.unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The element's HTML, itself included.
     pub async fn html(&self) -> String {
-        self.prop("outerHTML").await.as_str().unwrap_or_default().to_owned()
+        self.inner.html(false).await.unwrap_or_else(|e| panic!("html: {e}"))
     }
 
     pub async fn is_displayed(&self) -> bool {
@@ -540,17 +625,17 @@ impl<'b> Element<'b> {
 
     /// `None` when the element is gone from the page.
     async fn try_displayed(&self) -> Option<bool> {
-        self.browser.command(reqwest::Method::GET, &self.path("/displayed"), None).await.ok()?.as_bool()
+        self.inner.is_displayed().await.ok()
     }
 
     /// The first element inside this one matching `css`.
     pub async fn find(&self, css: &str) -> Element<'b> {
-        let v = self.browser.post(&self.path("/element"), json!({"using": "css selector", "value": css})).await;
-        self.browser.element(&v)
+        let e = self.inner.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("find `{css}` inside: {e}"));
+        self.browser.element(e)
     }
 
     pub async fn find_all(&self, css: &str) -> Vec<Element<'b>> {
-        let v = self.browser.post(&self.path("/elements"), json!({"using": "css selector", "value": css})).await;
-        v.as_array().into_iter().flatten().map(|e| self.browser.element(e)).collect()
+        let found = self.inner.find_all(Locator::Css(css)).await.unwrap_or_else(|e| panic!("find `{css}` inside: {e}"));
+        found.into_iter().map(|e| self.browser.element(e)).collect()
     }
 }
