@@ -34,6 +34,12 @@ pub enum MailError {
 pub trait Mailer: Send + Sync + std::fmt::Debug {
     /// Delivers `mail.raw` to `mail.to`; returns the provider's message id.
     async fn send(&self, mail: &OutgoingMail) -> Result<String, MailError>;
+
+    /// How many messages [`deliver_due`] hands it at once. Several at a time let the store's
+    /// claims and marks share commits; a provider with a per-second quota wants fewer.
+    fn in_flight(&self) -> usize {
+        16
+    }
 }
 
 /// What a message says; [`compose`] makes the MIME.
@@ -108,51 +114,61 @@ pub fn retry_delay(attempts: u32) -> chrono::Duration {
 /// How long a claimed mail is left to its sender before it is due again (a sender that died).
 const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
 
-/// Sends every due mail once. Returns how many went out.
+/// Sends every due mail once, [`Mailer::in_flight`] at a time: each claim and mark is a store
+/// write, and writes that arrive together share one commit (SQLite's writer groups them), so a
+/// burst of acknowledgements is not held to one fsync per step. Returns how many went out.
 pub async fn deliver_due(store: &dyn Store, mailer: &dyn Mailer, now: DateTime<Utc>) -> usize {
-    let due = match store.due_mail(now, 50).await {
+    use futures::StreamExt as _;
+    let due = match store.due_mail(now, 64).await {
         Ok(d) => d,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the mail outbox");
             return 0;
         }
     };
-    let mut sent = 0;
-    for mail in due {
-        // Two workers (two Lambda instances, the scheduled function) may read the same due
-        // mail: only the one that claims it sends it.
-        match store.claim_mail(&mail, now + CLAIM).await {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::warn!(mail = %mail.id, error = %e, "cannot claim a mail");
-                continue;
-            }
-        }
-        match mailer.send(&mail).await {
-            Ok(provider_id) => {
-                if let Err(e) = store.mail_sent(&mail.id, &provider_id).await {
-                    tracing::warn!(mail = %mail.id, error = %e, "mail sent but not marked");
-                }
-                // A reply names the id the recipient saw: the one written (outbox, SMTP) or the
-                // one the provider gave the message (SES).
-                if let Some(ticket) = &mail.ticket {
-                    let ids: Vec<String> =
-                        [mail.message_id.clone(), provider_id].into_iter().filter(|i| !i.is_empty()).collect();
-                    if let Err(e) = store.remember_mail_ids(&ids, ticket).await {
-                        tracing::warn!(mail = %mail.id, error = %e, "mail sent but its id not remembered");
-                    }
-                }
-                sent += 1;
-            }
-            Err(e) => {
-                let next = now + retry_delay(mail.attempts);
-                tracing::warn!(mail = %mail.id, attempts = mail.attempts + 1, error = %e, "mail failed; will retry");
-                let _ = store.mail_failed(&mail.id, next, &e.to_string()).await;
-            }
+    futures::stream::iter(due)
+        .map(|mail| deliver_one(store, mailer, mail, now))
+        .buffer_unordered(mailer.in_flight().max(1))
+        .filter(|sent| std::future::ready(*sent))
+        .count()
+        .await
+}
+
+/// Claims, sends and marks one mail; true when it went out.
+async fn deliver_one(store: &dyn Store, mailer: &dyn Mailer, mail: OutgoingMail, now: DateTime<Utc>) -> bool {
+    // Two workers (two Lambda instances, the scheduled function) may read the same due mail:
+    // only the one that claims it sends it.
+    match store.claim_mail(&mail, now + CLAIM).await {
+        Ok(true) => {}
+        Ok(false) => return false,
+        Err(e) => {
+            tracing::warn!(mail = %mail.id, error = %e, "cannot claim a mail");
+            return false;
         }
     }
-    sent
+    match mailer.send(&mail).await {
+        Ok(provider_id) => {
+            if let Err(e) = store.mail_sent(&mail.id, &provider_id).await {
+                tracing::warn!(mail = %mail.id, error = %e, "mail sent but not marked");
+            }
+            // A reply names the id the recipient saw: the one written (outbox, SMTP) or the
+            // one the provider gave the message (SES).
+            if let Some(ticket) = &mail.ticket {
+                let ids: Vec<String> =
+                    [mail.message_id.clone(), provider_id].into_iter().filter(|i| !i.is_empty()).collect();
+                if let Err(e) = store.remember_mail_ids(&ids, ticket).await {
+                    tracing::warn!(mail = %mail.id, error = %e, "mail sent but its id not remembered");
+                }
+            }
+            true
+        }
+        Err(e) => {
+            let next = now + retry_delay(mail.attempts);
+            tracing::warn!(mail = %mail.id, attempts = mail.attempts + 1, error = %e, "mail failed; will retry");
+            let _ = store.mail_failed(&mail.id, next, &e.to_string()).await;
+            false
+        }
+    }
 }
 
 /// Wakes up the worker right away (after a state change queued mail) instead of at its next tick.

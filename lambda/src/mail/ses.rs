@@ -42,4 +42,10 @@ impl Mailer for SesMailer {
             .map_err(|e| MailError::Provider(DisplayErrorContext(e).to_string()))?;
         out.message_id.ok_or_else(|| MailError::Provider("SES returned no message id".into()))
     }
+
+    /// One at a time: SES accounts start with a sending quota of 14 messages a second, and a
+    /// throttled message waits 30 s for its retry.
+    fn in_flight(&self) -> usize {
+        1
+    }
 }
