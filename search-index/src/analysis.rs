@@ -169,8 +169,9 @@ pub struct MemoAnalyzer {
     analyzer: TextAnalyzer,
     /// Lowercases and folds the words that are not plain ascii.
     words: TextAnalyzer,
-    /// Word (lowercased and folded) -> its term, `None` for a stop word.
-    memo: std::collections::HashMap<String, Option<std::sync::Arc<str>>, FxBuildHasher>,
+    /// Word (lowercased and folded) -> its term, `None` for a stop word, and how often the word
+    /// was seen.
+    memo: std::collections::HashMap<String, Memo, FxBuildHasher>,
     buf: String,
 }
 
@@ -179,6 +180,10 @@ impl std::fmt::Debug for MemoAnalyzer {
         f.debug_struct("MemoAnalyzer").field("words", &self.memo.len()).finish()
     }
 }
+
+/// What a [`MemoAnalyzer`] remembers of a word: its term (`None` for a stop word) and how often
+/// it was seen.
+type Memo = (Option<std::sync::Arc<str>>, std::cell::Cell<u32>);
 
 /// One token of [`MemoAnalyzer::for_each`].
 #[derive(Debug, Clone, Copy)]
@@ -230,19 +235,26 @@ impl MemoAnalyzer {
                 self.buf.push_str(&stream.token().text);
             }
             let new = match self.memo.get_key_value(self.buf.as_str()) {
-                Some((word, Some(term))) => {
+                Some((word, (Some(term), seen))) => {
+                    seen.set(seen.get().saturating_add(1));
                     f(Term { from, to, position: position - 1, word, term, shared: term, new: false });
                     continue;
                 }
-                Some((_, None)) => continue,
+                Some((_, (None, _))) => continue,
                 None => true,
             };
             let term: Option<std::sync::Arc<str>> = tokens(&mut self.analyzer, word).pop().map(|t| t.text.into());
             if let Some(term) = &term {
                 f(Term { from, to, position: position - 1, word: &self.buf, term, shared: term, new });
             }
-            self.memo.insert(self.buf.clone(), term);
+            self.memo.insert(self.buf.clone(), (term, std::cell::Cell::new(1)));
         }
+    }
+
+    /// Every word this analyzer has seen that is no stop word, with its term and how often it
+    /// was seen: the vocabulary compounds are split with.
+    pub fn into_vocabulary(self) -> impl Iterator<Item = (String, std::sync::Arc<str>, u32)> {
+        self.memo.into_iter().filter_map(|(w, (t, n))| t.map(|t| (w, t, n.get())))
     }
 
     /// The terms of `text`, in order (what [`terms`] gives).

@@ -3,6 +3,13 @@
 //! The packed index is one file, `index.bin`: a small header (format, fingerprint of the
 //! input, article count) and the files of a tantivy index. It is always opened into a
 //! [`RamDirectory`]: on AWS Lambda the function's files are read-only, and a FAQ index is small.
+//!
+//! Building takes two steps: the articles are analyzed, which also gathers each language's
+//! vocabulary (words, their terms and frequencies); then the compounds of that vocabulary are
+//! split into its own words ([`crate::compound`]) and each document gets the terms of the parts
+//! of its compounds in the `title_parts` and `parts` fields, and the Dutch verbs it writes
+//! apart from their particle (`logt ... in`) as the compound verb (`inloggen`). The packed
+//! word list keeps, per word, its terms, the terms of its parts and its languages, for queries.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
@@ -16,11 +23,12 @@ use tantivy::store::Compressor;
 use tantivy::tokenizer::{TextAnalyzer, Token};
 use tantivy::{Directory, Index, IndexSettings, ReloadPolicy, Searcher};
 
-use crate::analysis::{MemoAnalyzer, analyzer};
+use crate::analysis::{FxBuildHasher, MemoAnalyzer, analyzer};
+use crate::compound;
 use sha2::Digest as _;
 
 use crate::related::{ArticleTerms, Part};
-use crate::schema::{Fields, WEIGHTS};
+use crate::schema::{Fields, PART_WEIGHTS, WEIGHTS};
 
 /// File name of the packed index inside the search directory.
 pub const INDEX_FILE: &str = "index.bin";
@@ -28,7 +36,7 @@ pub const INDEX_FILE: &str = "index.bin";
 const MAGIC: &[u8; 8] = b"HDSEARCH";
 /// Bump when the schema, the analyzers or the document layout change: the fingerprint changes
 /// with it, so a build never keeps an index made by an older version.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 /// The packed index ends with the SHA-256 of everything before it: a damaged file (a partial
 /// upload, a flipped bit) is refused as a whole, before tantivy reads any of it (tantivy trusts
 /// its own files and may panic on corrupt ones).
@@ -143,13 +151,22 @@ impl Fnv {
 pub struct SearchIndex {
     pub(crate) searcher: Searcher,
     pub(crate) fields: Fields,
-    /// Every term of the searchable fields -> (fields it occurs in as a bit mask) << 32 | the
-    /// largest document frequency it has in one of them.
+    /// Every term of the searchable fields -> (fields it occurs in as a bit mask, the parts
+    /// fields included) << 32 | the largest document frequency it has in one of them (in the
+    /// parts fields for a term that is only a part).
     pub(crate) vocab: tantivy_fst::Map<Vec<u8>>,
     /// Every word as written (folded) -> its number in `word_stems`.
     pub(crate) words: tantivy_fst::Map<Vec<u8>>,
     /// The terms each word was indexed as (one per language it was analyzed in, when they differ).
     pub(crate) word_stems: Vec<Vec<String>>,
+    /// The terms of the parts of each word that is a compound of other words (see
+    /// [`crate::compound`]); empty for the others.
+    pub(crate) word_parts: Vec<Vec<String>>,
+    /// The terms of the other forms of each Dutch verb form the articles have (`ingelogd` for
+    /// `inloggen`); empty for the others.
+    pub(crate) word_forms: Vec<Vec<String>>,
+    /// The languages each word occurs in: bit `i` for `languages[i]`.
+    pub(crate) word_languages: Vec<u64>,
     /// Per language code, the analyzer (cloned per use: analyzers need `&mut`).
     pub(crate) analyzers: HashMap<String, TextAnalyzer>,
     pub(crate) languages: Vec<String>,
@@ -187,7 +204,7 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
     let mut stats = BuildStats::default();
     let start = Instant::now();
     let (schema, fields) = Fields::schema();
-    let (docs, terms, words) = articles
+    let (mut docs, terms, mut words, vocabularies) = articles
         .par_iter()
         .enumerate()
         .with_min_len(64)
@@ -201,16 +218,57 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
                 (docs, terms, words, cache)
             },
         )
-        .map(|(docs, terms, words, _)| (docs, terms, words))
+        .map(|(docs, terms, words, cache)| {
+            let mut vocabularies: HashMap<String, Vocabulary> = HashMap::new();
+            for (lang, an) in cache {
+                vocabularies.entry(lang).or_default().add(an);
+            }
+            (docs, terms, words, vocabularies)
+        })
         .reduce(
-            || (Vec::new(), Vec::new(), Words::default()),
-            |(mut docs, mut terms, mut words), (more, more_terms, other)| {
+            || (Vec::new(), Vec::new(), Words::default(), HashMap::new()),
+            |(mut docs, mut terms, mut words, mut vocabularies), (more, more_terms, other, more_vocabularies)| {
                 docs.extend(more);
                 terms.extend(more_terms);
                 words.merge(other);
-                (docs, terms, words)
+                for (lang, v) in more_vocabularies {
+                    vocabularies.entry(lang).or_default().merge(v);
+                }
+                (docs, terms, words, vocabularies)
             },
         );
+    // Compound words: split with each language's own vocabulary; their parts are indexed in
+    // the parts fields.
+    let mut languages: Vec<&String> = vocabularies.keys().collect();
+    languages.sort();
+    for (lang, v) in &vocabularies {
+        // Languages are numbered in order, as the open index numbers them.
+        let bit = languages.iter().position(|l| *l == lang).filter(|&i| i < 64).map_or(0, |i| 1u64 << i);
+        for word in v.0.keys() {
+            words.add_language(word, bit);
+        }
+    }
+    let compounds: HashMap<String, Compounds> = vocabularies
+        .into_iter()
+        .map(|(lang, v)| {
+            let c = Compounds::of(&lang, v);
+            (lang, c)
+        })
+        .collect();
+    for c in compounds.values() {
+        for (word, parts) in &c.words {
+            words.add_parts(word, parts);
+        }
+        for (word, forms) in &c.forms {
+            words.add_forms(word, forms);
+        }
+    }
+    docs.par_iter_mut().zip(articles).with_min_len(64).for_each_init(HashMap::new, |verbs, (d, a)| {
+        if let Some(c) = compounds.get(&a.lang) {
+            c.add_parts(&fields, &mut d.doc);
+            c.add_separated(&mut d.doc, &d.separated, verbs);
+        }
+    });
     stats.documents = docs.len();
     stats.analyze = start.elapsed();
 
@@ -229,7 +287,7 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
         .tokenizers(tokenizers)
         .single_segment_index_writer::<TantivyDocument>(dir.clone(), 32 * 1024 * 1024)?;
     for d in docs {
-        writer.add_document(d)?;
+        writer.add_document(d.doc)?;
     }
     let index = writer.finalize()?;
     let files = index_files(&index, &dir)?;
@@ -247,31 +305,58 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
 
 /// Words as they occur in the articles (folded, not stemmed) -> the terms they were indexed as:
 /// typos and unfinished words are matched against words, not stems, since stemming changes
-/// word endings (`escalatie` is indexed as `escaleer`).
+/// word endings (`escalatie` is indexed as `escaleer`). Once the vocabulary is complete, also
+/// the terms of the parts of compounds, of other forms of verbs, and the languages of words.
 #[derive(Debug, Default)]
-struct Words(HashMap<String, Vec<String>>);
+struct Words {
+    stems: HashMap<String, Vec<String>>,
+    parts: HashMap<String, Vec<String>>,
+    forms: HashMap<String, Vec<String>>,
+    languages: HashMap<String, u64>,
+}
 
 impl Words {
-    fn add(&mut self, word: &str, stem: &str) {
-        match self.0.get_mut(word) {
-            Some(stems) if stems.iter().any(|s| s == stem) => {}
-            Some(stems) => stems.push(stem.to_owned()),
+    /// The word occurs in the language of bit `bit`.
+    fn add_language(&mut self, word: &str, bit: u64) {
+        match self.languages.get_mut(word) {
+            Some(m) => *m |= bit,
             None => {
-                self.0.insert(word.to_owned(), vec![stem.to_owned()]);
+                self.languages.insert(word.to_owned(), bit);
             }
         }
     }
 
+    /// The terms of the parts of a compound word.
+    fn add_parts(&mut self, word: &str, parts: &[std::sync::Arc<str>]) {
+        add_terms(&mut self.parts, word, parts);
+    }
+
+    /// The terms of the other forms of a verb form.
+    fn add_forms(&mut self, word: &str, forms: &[std::sync::Arc<str>]) {
+        add_terms(&mut self.forms, word, forms);
+    }
+
+    fn add(&mut self, word: &str, stem: &str) {
+        match self.stems.get_mut(word) {
+            Some(stems) if stems.iter().any(|s| s == stem) => {}
+            Some(stems) => stems.push(stem.to_owned()),
+            None => {
+                self.stems.insert(word.to_owned(), vec![stem.to_owned()]);
+            }
+        }
+    }
+
+    /// Adds the words of `other` (made while analyzing: only words and their terms).
     fn merge(&mut self, other: Words) {
-        if self.0.len() < other.0.len() {
-            let mine = std::mem::replace(&mut self.0, other.0);
+        if self.stems.len() < other.stems.len() {
+            let mine = std::mem::replace(&mut self.stems, other.stems);
             for (w, stems) in mine {
                 for s in stems {
                     self.add(&w, &s);
                 }
             }
         } else {
-            for (w, stems) in other.0 {
+            for (w, stems) in other.stems {
                 for s in stems {
                     self.add(&w, &s);
                 }
@@ -279,19 +364,215 @@ impl Words {
         }
     }
 
-    fn into_sorted(self) -> Vec<(String, Vec<String>)> {
-        let mut v: Vec<(String, Vec<String>)> = self.0.into_iter().collect();
-        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (_, stems) in &mut v {
-            stems.sort_unstable();
+    fn into_sorted(mut self) -> Vec<WordEntry> {
+        let mut v: Vec<WordEntry> = self
+            .stems
+            .into_iter()
+            .map(|(word, stems)| {
+                let parts = self.parts.remove(&word).unwrap_or_default();
+                let forms = self.forms.remove(&word).unwrap_or_default();
+                let languages = self.languages.get(&word).copied().unwrap_or(u64::MAX);
+                WordEntry { word, stems, parts, forms, languages }
+            })
+            .collect();
+        v.sort_unstable_by(|a, b| a.word.cmp(&b.word));
+        for w in &mut v {
+            w.stems.sort_unstable();
         }
         v
     }
 }
 
-/// The `index.bin` format: magic, format, fingerprint, the article URLs, the words, the files,
-/// then the checksum of all that.
-fn pack(fingerprint: u64, urls: &[String], words: &[(String, Vec<String>)], files: &[(String, Vec<u8>)]) -> Vec<u8> {
+fn add_terms(map: &mut HashMap<String, Vec<String>>, word: &str, terms: &[std::sync::Arc<str>]) {
+    let known = map.entry(word.to_owned()).or_default();
+    for t in terms {
+        if !known.iter().any(|k| **k == **t) {
+            known.push(t.to_string());
+        }
+    }
+}
+
+/// A word of the articles: the terms it was indexed as, the terms of its parts when it is a
+/// compound, of its other forms when it is a Dutch verb form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct WordEntry {
+    word: String,
+    stems: Vec<String>,
+    parts: Vec<String>,
+    forms: Vec<String>,
+    /// The languages it occurs in, a bit per language in the order of the index's languages.
+    languages: u64,
+}
+
+/// The words of one language with their terms and how often they occur: the dictionary
+/// compounds are split with.
+#[derive(Debug, Default)]
+struct Vocabulary(HashMap<String, (std::sync::Arc<str>, u32), FxBuildHasher>);
+
+impl Vocabulary {
+    fn add(&mut self, an: MemoAnalyzer) {
+        let mut other = Vocabulary(HashMap::default());
+        other.0.extend(an.into_vocabulary().map(|(word, term, n)| (word, (term, n))));
+        self.merge(other);
+    }
+
+    fn merge(&mut self, mut other: Vocabulary) {
+        if self.0.len() < other.0.len() {
+            std::mem::swap(&mut self.0, &mut other.0);
+        }
+        for (word, (term, n)) in other.0 {
+            self.0.entry(word).and_modify(|e| e.1 = e.1.saturating_add(n)).or_insert((term, n));
+        }
+    }
+}
+
+/// The compound words of one language and the terms of their parts.
+#[derive(Debug, Default)]
+struct Compounds {
+    /// Word -> the terms of its parts.
+    words: Vec<(String, Vec<std::sync::Arc<str>>)>,
+    /// Term -> the terms of the parts of the words indexed as it.
+    terms: HashMap<std::sync::Arc<str>, Vec<std::sync::Arc<str>>, FxBuildHasher>,
+    /// The length of the shortest term in `terms`: shorter terms need no look-up.
+    shortest: usize,
+    /// Dutch verb forms -> the terms of their other forms the vocabulary has
+    /// ([`compound::verb_forms`]).
+    forms: Vec<(String, Vec<std::sync::Arc<str>>)>,
+    vocabulary: Vocabulary,
+}
+
+impl Compounds {
+    fn of(lang: &str, v: Vocabulary) -> Compounds {
+        let known = |part: &str, _last: bool| v.0.get(part).map(|e| e.1);
+        let mut words: Vec<(String, Vec<std::sync::Arc<str>>)> =
+            v.0.par_iter()
+                .map_init(
+                    || None,
+                    |an: &mut Option<TextAnalyzer>, (word, (term, _))| {
+                        let mut terms: Vec<std::sync::Arc<str>> = Vec::new();
+                        if let Some(parts) = compound::split(word, known) {
+                            for p in parts {
+                                let t = &v.0.get(p)?.0;
+                                if t != term && !terms.contains(t) {
+                                    terms.push(t.clone());
+                                }
+                            }
+                        } else {
+                            // A known head and a tail the vocabulary only has in compounds.
+                            let (head, tail) = compound::split_head(word, |p| v.0.contains_key(p))?;
+                            let an = an.get_or_insert_with(|| analyzer(lang));
+                            let tail: std::sync::Arc<str> = crate::analysis::tokens(an, tail).pop()?.text.into();
+                            for t in [&v.0.get(head)?.0, &tail] {
+                                if t != term && !terms.contains(t) {
+                                    terms.push(t.clone());
+                                }
+                            }
+                        }
+                        (!terms.is_empty()).then(|| (word.clone(), terms))
+                    },
+                )
+                .flatten()
+                .collect();
+        words.sort_unstable();
+        let mut terms: HashMap<std::sync::Arc<str>, Vec<std::sync::Arc<str>>, FxBuildHasher> = HashMap::default();
+        for (word, parts) in &words {
+            let Some((term, _)) = v.0.get(word) else { continue };
+            let known = terms.entry(term.clone()).or_default();
+            for p in parts {
+                if !known.contains(p) {
+                    known.push(p.clone());
+                }
+            }
+        }
+        let mut forms: Vec<(String, Vec<std::sync::Arc<str>>)> = Vec::new();
+        if crate::analysis::stemmer_language(lang) == Some(tantivy::tokenizer::Language::Dutch) {
+            forms =
+                v.0.par_iter()
+                    .filter_map(|(word, (term, _))| {
+                        let mut terms: Vec<std::sync::Arc<str>> = Vec::new();
+                        for form in compound::verb_forms(word, None) {
+                            if let Some((t, _)) = v.0.get(&form)
+                                && t != term
+                                && !terms.contains(t)
+                            {
+                                terms.push(t.clone());
+                            }
+                        }
+                        (!terms.is_empty()).then(|| (word.clone(), terms))
+                    })
+                    .collect();
+        }
+        let shortest = terms.keys().map(|t| t.len()).min().unwrap_or(usize::MAX);
+        Compounds { words, terms, shortest, forms, vocabulary: v }
+    }
+
+    /// Adds the verbs a document writes apart from their particle as the compound verb, where
+    /// the vocabulary has it (`logt ... in` as `inloggen`).
+    /// `verbs` remembers what each (verb, particle) became: the same pairs come back often.
+    fn add_separated(
+        &self,
+        d: &mut TantivyDocument,
+        separated: &[(tantivy::schema::Field, String, &'static str)],
+        verbs: &mut HashMap<(String, &'static str), String>,
+    ) {
+        for (field, verb, particle) in separated {
+            let key = (verb.clone(), *particle);
+            let terms = verbs.entry(key).or_insert_with(|| {
+                let mut terms = String::new();
+                for form in compound::verb_forms(verb, Some(particle)) {
+                    if let Some((term, _)) = self.vocabulary.0.get(&form)
+                        && !terms.split(TERM_SEP).any(|t| t == &**term)
+                    {
+                        terms.push_str(term);
+                        terms.push(TERM_SEP);
+                    }
+                }
+                terms
+            });
+            if !terms.is_empty() {
+                d.add_text(*field, terms.as_str());
+            }
+        }
+    }
+
+    /// Adds the parts of the compounds of a document's searchable fields to its parts fields.
+    fn add_parts(&self, f: &Fields, d: &mut TantivyDocument) {
+        use tantivy::schema::Value as _;
+        if self.terms.is_empty() {
+            return;
+        }
+        let mut title = String::new();
+        let mut other = String::new();
+        for (field, value) in d.field_values() {
+            let out = if field == f.title || field == f.tags {
+                &mut title
+            } else if field == f.description || field == f.headings || field == f.body {
+                &mut other
+            } else {
+                continue;
+            };
+            let Some(text) = value.as_str() else { continue };
+            for term in text.split(TERM_SEP) {
+                if term.len() < self.shortest {
+                    continue;
+                }
+                if let Some(parts) = self.terms.get(term) {
+                    for p in parts {
+                        out.push_str(p);
+                        out.push(TERM_SEP);
+                    }
+                }
+            }
+        }
+        d.add_text(f.title_parts, title);
+        d.add_text(f.parts, other);
+    }
+}
+
+/// The `index.bin` format: magic, format, fingerprint, the article URLs, the words (each with
+/// its terms, the terms of its parts, of its other forms, and its languages), the files, then
+/// the checksum of all that.
+fn pack(fingerprint: u64, urls: &[String], words: &[WordEntry], files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let size: usize = files.iter().map(|(n, b)| n.len() + b.len() + 16).sum::<usize>()
         + urls.iter().map(|u| u.len() + 8).sum::<usize>();
     let mut out = Vec::with_capacity(size + 64);
@@ -303,12 +584,15 @@ fn pack(fingerprint: u64, urls: &[String], words: &[(String, Vec<String>)], file
         put_bytes(&mut out, url.as_bytes());
     }
     out.extend_from_slice(&(words.len() as u32).to_le_bytes());
-    for (word, stems) in words {
-        put_bytes(&mut out, word.as_bytes());
-        out.extend_from_slice(&(stems.len() as u32).to_le_bytes());
-        for s in stems {
-            put_bytes(&mut out, s.as_bytes());
+    for w in words {
+        put_bytes(&mut out, w.word.as_bytes());
+        for list in [&w.stems, &w.parts, &w.forms] {
+            out.extend_from_slice(&(list.len() as u32).to_le_bytes());
+            for s in list {
+                put_bytes(&mut out, s.as_bytes());
+            }
         }
+        out.extend_from_slice(&w.languages.to_le_bytes());
     }
     out.extend_from_slice(&(files.len() as u32).to_le_bytes());
     for (name, bytes) in files {
@@ -375,16 +659,17 @@ impl tantivy::tokenizer::TokenStream for TermsStream<'_> {
 pub(crate) const UNIT_SEP: char = '\u{1f}';
 pub(crate) const RECORD_SEP: char = '\u{1e}';
 
+/// A document before the vocabulary is complete: the tantivy document, and the verbs written
+/// apart from their particle, with their field.
+struct Document {
+    doc: TantivyDocument,
+    separated: Vec<(tantivy::schema::Field, String, &'static str)>,
+}
+
 /// The tantivy document of one article, and what related articles need of it. Records which
 /// word became which term in `words` (each word once per analyzer: the analyzer remembers the
 /// words it has seen).
-fn document(
-    f: &Fields,
-    id: u64,
-    a: &Article,
-    an: &mut MemoAnalyzer,
-    words: &mut Words,
-) -> (TantivyDocument, ArticleTerms) {
+fn document(f: &Fields, id: u64, a: &Article, an: &mut MemoAnalyzer, words: &mut Words) -> (Document, ArticleTerms) {
     let mut related = ArticleTerms::default();
     let mut distinct = HashSet::default();
     // The terms, as the `terms` tokenizer reads them back.
@@ -415,6 +700,18 @@ fn document(
             stored.extend(part.chars().map(|c| if c == UNIT_SEP || c == RECORD_SEP { ' ' } else { c }));
         }
     }
+    // Dutch verbs written apart from their particle (`logt ... in`), found in the vocabulary
+    // once it is complete.
+    let mut separated = Vec::new();
+    if crate::analysis::stemmer_language(&a.lang) == Some(tantivy::tokenizer::Language::Dutch) {
+        for (field, text) in [(f.title, a.title.as_str()), (f.description, description)] {
+            separated.extend(compound::separated_verbs(text).into_iter().map(|(v, p)| (field, v, p)));
+        }
+        for h in &headings {
+            separated.extend(compound::separated_verbs(h).into_iter().map(|(v, p)| (f.headings, v, p)));
+        }
+        separated.extend(compound::separated_verbs(&body).into_iter().map(|(v, p)| (f.body, v, p)));
+    }
     let mut d = TantivyDocument::default();
     d.add_text(f.title, pretok(&a.title, Part::Title));
     d.add_text(f.description, pretok(description, Part::Description));
@@ -430,7 +727,7 @@ fn document(
     d.add_text(f.summary, description);
     d.add_text(f.category_title, &a.category_title);
     d.add_text(f.sections, &stored);
-    (d, related)
+    (Document { doc: d, separated }, related)
 }
 
 /// The files an open reader needs: `meta.json` and every segment file, sorted by name.
@@ -456,7 +753,7 @@ impl SearchIndex {
         files: Vec<(String, Vec<u8>)>,
         fingerprint: u64,
         article_urls: Vec<String>,
-        words: Vec<(String, Vec<String>)>,
+        words: Vec<WordEntry>,
     ) -> Result<Self, SearchError> {
         let dir = RamDirectory::create();
         for (name, bytes) in &files {
@@ -482,15 +779,26 @@ impl SearchIndex {
         let doc_langs = doc_languages(&searcher, &fields, &languages)?;
         let analyzers = languages.iter().map(|l| (l.clone(), analyzer(l))).collect();
         let word_fst =
-            tantivy_fst::Map::from_iter(words.iter().enumerate().map(|(i, (w, _))| (w.as_bytes(), i as u64)))
+            tantivy_fst::Map::from_iter(words.iter().enumerate().map(|(i, w)| (w.word.as_bytes(), i as u64)))
                 .map_err(|e| SearchError::Format(format!("words: {e}")))?;
-        let word_stems = words.into_iter().map(|(_, stems)| stems).collect();
+        let word_languages = words.iter().map(|w| w.languages).collect();
+        let mut word_forms = Vec::with_capacity(words.len());
+        let (word_stems, word_parts) = words
+            .into_iter()
+            .map(|w| {
+                word_forms.push(w.forms);
+                (w.stems, w.parts)
+            })
+            .unzip();
         Ok(SearchIndex {
             searcher,
             fields,
             vocab,
             words: word_fst,
             word_stems,
+            word_parts,
+            word_forms,
+            word_languages,
             analyzers,
             languages,
             doc_langs,
@@ -551,14 +859,19 @@ impl SearchIndex {
         let mut words = Vec::with_capacity(n.min(1 << 22));
         for _ in 0..n {
             let word = r.string()?;
-            let k = u32::from_le_bytes(r.array()?) as usize;
-            let mut stems = Vec::with_capacity(k.min(16));
-            for _ in 0..k {
-                stems.push(r.string()?);
+            let mut lists = [Vec::new(), Vec::new(), Vec::new()];
+            for list in &mut lists {
+                let k = u32::from_le_bytes(r.array()?) as usize;
+                list.reserve(k.min(16));
+                for _ in 0..k {
+                    list.push(r.string()?);
+                }
             }
-            words.push((word, stems));
+            let [stems, parts, forms] = lists;
+            let languages = u64::from_le_bytes(r.array()?);
+            words.push(WordEntry { word, stems, parts, forms, languages });
         }
-        if !words.windows(2).all(|w| w[0].0 < w[1].0) {
+        if !words.windows(2).all(|w| w[0].word < w[1].word) {
             return Err(SearchError::Format("words out of order".into()));
         }
         let n = u32::from_le_bytes(r.array()?) as usize;
@@ -651,6 +964,9 @@ fn doc_languages(searcher: &Searcher, fields: &Fields, languages: &[String]) -> 
     Ok(out)
 }
 
+/// The bits of the parts fields in a vocabulary entry's mask.
+const PART_BITS: u64 = crate::schema::PartField::Title.bit() | crate::schema::PartField::Other.bit();
+
 /// All terms of the searchable fields with the fields they occur in and their document
 /// frequency.
 fn vocabulary(searcher: &Searcher, fields: &Fields) -> Result<tantivy_fst::Map<Vec<u8>>, SearchError> {
@@ -664,6 +980,19 @@ fn vocabulary(searcher: &Searcher, fields: &Fields) -> Result<tantivy_fst::Map<V
                 let e = all.entry(terms.key().to_vec()).or_default();
                 e.0 |= sf.bit();
                 e.1 = e.1.max(df);
+            }
+        }
+        // Parts of compounds: some occur on their own nowhere (`instellingen` of
+        // `accountinstellingen`); their frequency is the number of documents with compounds.
+        for (pf, _) in PART_WEIGHTS {
+            let inverted = seg.inverted_index(fields.part(pf))?;
+            let mut terms = inverted.terms().stream()?;
+            while terms.advance() {
+                let e = all.entry(terms.key().to_vec()).or_default();
+                e.0 |= pf.bit();
+                if e.0 & !PART_BITS == 0 {
+                    e.1 = e.1.max(u64::from(terms.value().doc_freq));
+                }
             }
         }
     }

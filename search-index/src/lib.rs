@@ -5,6 +5,7 @@
 //!
 //! - [`text`]: diacritic folding and slugs;
 //! - [`analysis`]: the per-language analyzers (Dutch and English stemming, folding);
+//! - [`compound`]: compound words split with the site's own vocabulary, Dutch verb forms;
 //! - [`index`]: building the index from [`Article`]s at site-build time, packed into one file;
 //! - [`query`]: typo-tolerant, syntax-free searching with snippets;
 //! - related articles of every article at once (`SearchIndex::related`);
@@ -12,6 +13,7 @@
 
 pub mod analysis;
 pub mod cache;
+pub mod compound;
 pub mod index;
 pub mod query;
 mod related;

@@ -6,6 +6,14 @@
 //! language searched (word forms), words of 4 or more letters also match terms one edit away
 //! (two for long words), and the last word, while it is being typed, also matches terms it is
 //! the beginning of. A result in a long article leads to its best matching section.
+//!
+//! Compounds (see [`crate::compound`]) are matched both ways: each word also matches the parts
+//! of the articles' compounds (below a whole word), two adjacent words also match the compound
+//! the articles have of them (`reactie termijn` -> `reactietermijn`), a compound the articles
+//! have also matches its parts written apart, and one they do not have matches the known words
+//! it is made of (`wachtwoordreset`). Dutch verb forms match each other where the articles have
+//! them (`ingelogd`, `inloggen`; `log ... in` -> `inloggen`). All of it is hash and FST
+//! look-ups of the query's own words: nothing scans the vocabulary.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,8 +29,9 @@ use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, TantivyDo
 use tantivy_fst::{IntoStreamer, Streamer};
 
 use crate::analysis::{MAX_TOKEN_LEN, next_word, tokens, word_analyzer};
+use crate::compound;
 use crate::index::{RECORD_SEP, SearchError, SearchIndex, UNIT_SEP};
-use crate::schema::WEIGHTS;
+use crate::schema::{PART_WEIGHTS, WEIGHTS};
 
 /// At most this many words of a query are used (a pasted paragraph is not a query).
 pub const MAX_WORDS: usize = 12;
@@ -110,13 +119,35 @@ struct Filter<'a> {
     category: Option<&'a str>,
 }
 
-/// One alternative term for a query word, with how much it counts.
+/// How much other readings of a query word count, against its own word forms (1.0):
+/// - the parts of a compound the index has (all of them, where the article writes them apart);
+const COMPOUND_PARTS: Score = 0.5;
+/// - the parts of a compound the index does not have (`wachtwoordreset`);
+const SPLIT_PARTS: Score = 0.8;
+/// - two adjacent words that the index has as one (`reactie termijn` -> `reactietermijn`), as
+///   a word of its own, in addition to the two;
+const JOINED: Score = 1.5;
+/// - another form of a Dutch verb (`ingelogd` for `inloggen`);
+const VERB_FORM: Score = 0.9;
+/// - one part of such a compound alone;
+const PART_ALONE: Score = 0.4;
+/// - a verb the query separated from its particle (`log ... in` -> `inloggen`).
+const SEPARATED_VERB: Score = 1.0;
+
+/// A word in more than one in this many documents (and more than [`COMMON_MIN`]) is not looked
+/// for in the parts of compounds.
+const COMMON_SHARE: u64 = 20;
+const COMMON_MIN: u64 = 50;
+
+/// One alternative for a query word, with how much it counts: the terms that must all match
+/// (one for a word form, the parts of a compound), each with the fields it occurs in (see
+/// [`crate::schema::SearchField::bit`], [`crate::schema::PartField::bit`]).
 #[derive(Debug, Clone)]
 struct Alternative {
-    term: String,
+    terms: Vec<(String, u64)>,
     weight: Score,
-    /// The fields it occurs in (see [`SearchField::bit`]).
-    mask: u64,
+    /// Also matches the term as a part of the compounds of a document.
+    parts: bool,
 }
 
 /// How a query is matched: per word, its alternatives.
@@ -131,11 +162,23 @@ impl Plan {
         let mut out: HashMap<String, Score> = HashMap::new();
         for alts in &self.words {
             for a in alts {
-                let w = out.entry(a.term.clone()).or_default();
-                *w = w.max(a.weight);
+                for (term, _) in &a.terms {
+                    let w = out.entry(term.clone()).or_default();
+                    *w = w.max(a.weight);
+                }
             }
         }
         out
+    }
+}
+
+/// Adds the single term `term` to `alts`, or raises its weight when it is there.
+fn push(alts: &mut Vec<Alternative>, term: String, weight: Score, value: u64, parts: bool) {
+    if let Some(a) = alts.iter_mut().find(|a| a.terms.len() == 1 && a.terms[0].0 == term) {
+        a.weight = a.weight.max(weight);
+        a.parts |= parts;
+    } else {
+        alts.push(Alternative { terms: vec![(term, value >> 32)], weight, parts });
     }
 }
 
@@ -185,34 +228,86 @@ impl SearchIndex {
         let typing = !query.ends_with(char::is_whitespace);
         let words = tokens(&mut word_analyzer(), query);
         let n = words.len().min(MAX_WORDS);
-        let mut plan = Plan::default();
+        let raws: Vec<String> = words.into_iter().take(n).map(|w| w.text).collect();
+        let dutch = langs.contains(&"nl");
+        // The languages searched, as bits of `word_languages`.
+        let here = langs
+            .iter()
+            .filter_map(|l| self.languages.iter().position(|x| x == l))
+            .fold(0u64, |m, i| m | 1u64.checked_shl(i as u32).unwrap_or(0));
         let mut analyzers: Vec<TextAnalyzer> = langs.iter().filter_map(|l| self.analyzers.get(*l).cloned()).collect();
-        for (i, word) in words.into_iter().take(n).enumerate() {
-            let raw = word.text;
+        let mut per_word: Vec<Vec<Alternative>> = vec![Vec::new(); n];
+        for (i, raw) in raws.iter().enumerate() {
+            let raw = raw.as_str();
             let chars = raw.chars().count();
-            let mut alts: Vec<Alternative> = Vec::new();
-            let push = |alts: &mut Vec<Alternative>, term: String, weight: Score, value: u64| {
-                if let Some(a) = alts.iter_mut().find(|a| a.term == term) {
-                    a.weight = a.weight.max(weight);
-                } else {
-                    alts.push(Alternative { term, weight, mask: value >> 32 });
-                }
-            };
             // Word forms: the stem in every language searched. A stop word in every language
             // has no stems and matches nothing (unless it is being typed).
-            let mut stems: Vec<String> = Vec::new();
-            for an in &mut analyzers {
-                for t in tokens(an, &raw) {
-                    if !stems.contains(&t.text) {
-                        stems.push(t.text);
+            let stems = self.stems(&mut analyzers, raw);
+            let mut exact = false;
+            // A word only the articles of other languages have is not known here (`resetlink`
+            // of the Dutch articles, in English).
+            let word = self.words.get(raw.as_bytes());
+            let foreign = word.is_some_and(|w| self.word_languages.get(w as usize).is_some_and(|l| l & here == 0));
+            for stem in &stems {
+                if let Some(v) = self.vocab.get(stem.as_bytes()) {
+                    push(&mut per_word[i], stem.clone(), 1.0, v, self.rare(v));
+                    exact = !foreign;
+                }
+            }
+            // A compound the index has: its parts, where an article writes them apart.
+            if let Some(w) = word.filter(|_| !foreign)
+                && let Some(parts) = self.word_parts.get(w as usize).filter(|p| p.len() >= 2)
+            {
+                let terms: Option<Vec<(String, u64)>> =
+                    parts.iter().map(|p| self.vocab.get(p.as_bytes()).map(|v| (p.clone(), v >> 32))).collect();
+                if let Some(terms) = terms {
+                    // Written apart, the parts are whole words: the parts fields add nothing.
+                    per_word[i].push(Alternative { terms, weight: COMPOUND_PARTS, parts: false });
+                }
+            }
+            // Other forms of a Dutch verb (`ingelogd`, `inloggen`), where the index has them:
+            // found while building for the words it has, here for the others.
+            if dutch && chars >= 4 {
+                match word.filter(|_| !foreign) {
+                    Some(w) => {
+                        for term in self.word_forms.get(w as usize).into_iter().flatten() {
+                            if let Some(v) = self.vocab.get(term.as_bytes())
+                                && !stems.contains(term)
+                            {
+                                push(&mut per_word[i], term.clone(), VERB_FORM, v, false);
+                            }
+                        }
+                    }
+                    None => {
+                        for form in compound::verb_forms(raw, None) {
+                            for (term, v) in self.word_terms(here, &form) {
+                                if !stems.contains(&term) {
+                                    push(&mut per_word[i], term, VERB_FORM, v, false);
+                                    exact = true;
+                                }
+                            }
+                        }
                     }
                 }
             }
-            let mut exact = false;
-            for stem in &stems {
-                if let Some(v) = self.vocab.get(stem.as_bytes()) {
-                    push(&mut alts, stem.clone(), 1.0, v);
-                    exact = true;
+            // A separable verb written apart: `log ... in`, `in te loggen`.
+            if dutch && compound::is_particle(raw) {
+                for j in (i.saturating_sub(3)..i).rev() {
+                    let verb = raws[j].as_str();
+                    if compound::is_particle(verb) || verb.len() < 2 {
+                        continue;
+                    }
+                    for form in compound::verb_forms(verb, Some(raw)) {
+                        for (term, v) in self.word_terms(here, &form) {
+                            push(&mut per_word[j], term, SEPARATED_VERB, v, self.rare(v));
+                        }
+                    }
+                }
+            }
+            if dutch && raw == "te" && i > 0 && compound::is_particle(&raws[i - 1]) && i + 1 < n {
+                let form = format!("{}{}", raws[i - 1], raws[i + 1]);
+                for (term, v) in self.word_terms(here, &form) {
+                    push(&mut per_word[i + 1], term, SEPARATED_VERB, v, self.rare(v));
                 }
             }
             // The word being typed: the terms of the words it begins, most frequent first.
@@ -238,16 +333,25 @@ impl SearchIndex {
                 found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
                 completions = found.len();
                 for (_, term, v) in found.into_iter().take(PREFIX_CANDIDATES) {
-                    push(&mut alts, term, 0.6, v);
+                    push(&mut per_word[i], term, 0.6, v, false);
                 }
+            }
+            // A compound the index does not have: the known words it is made of.
+            let mut split = false;
+            if !exact
+                && chars >= 2 * compound::MIN_PART
+                && let Some(alts) = self.split_alternatives(here, &mut analyzers, raw)
+            {
+                per_word[i].extend(alts);
+                split = true;
             }
             // Typos: the terms of words one edit away (two for long words), for a word that is
             // not in the index, and is not the beginning of known words while it is typed.
-            if !exact && !stems.is_empty() && chars >= MIN_FUZZY_CHARS && completions == 0 {
+            if !exact && !split && !stems.is_empty() && chars >= MIN_FUZZY_CHARS && completions == 0 {
                 let distance: u8 = if chars >= MIN_TWO_TYPOS_CHARS { 2 } else { 1 };
                 let mut found: Vec<(u32, u64, String, u64)> = Vec::new();
                 if let Ok(dfa) =
-                    FuzzyTermQuery::new(Term::from_field_text(self.fields.title, &raw), distance, true).automaton()
+                    FuzzyTermQuery::new(Term::from_field_text(self.fields.title, raw), distance, true).automaton()
                 {
                     let mut stream = self.words.search(&dfa).into_stream();
                     let mut seen = 0;
@@ -260,7 +364,7 @@ impl SearchIndex {
                         if word == raw {
                             continue;
                         }
-                        let d = edit_distance(&raw, word);
+                        let d = edit_distance(raw, word);
                         for stem in self.word_stems.get(w as usize).into_iter().flatten() {
                             if let Some(v) = self.vocab.get(stem.as_bytes())
                                 && !stems.contains(stem)
@@ -281,39 +385,151 @@ impl SearchIndex {
                     }
                     taken.push(term.clone());
                     let weight = if d <= 1 { 0.75 } else { 0.5 };
-                    push(&mut alts, term, weight, v);
+                    push(&mut per_word[i], term, weight, v, false);
+                }
+            }
+        }
+        // Two words the index has as one (`reactie termijn`, `klanten kaart`): the compound
+        // counts as a word of its own.
+        let mut joined: Vec<Vec<Alternative>> = Vec::new();
+        for pair in raws.windows(2) {
+            let (a, b) = (pair[0].as_str(), pair[1].as_str());
+            if a.chars().any(|c| !c.is_alphabetic()) || b.chars().count() < 3 || !b.chars().all(char::is_alphabetic) {
+                continue;
+            }
+            let mut alts = Vec::new();
+            for link in ["", "s", "e", "en"] {
+                if link.is_empty() || a.chars().count() >= compound::MIN_PART {
+                    for (term, v) in self.word_terms(here, &format!("{a}{link}{b}")) {
+                        push(&mut alts, term, JOINED, v, self.rare(v));
+                    }
+                }
+            }
+            if alts.is_empty() {
+                // An inflected compound (`reactie termijnen`): its stem.
+                for stem in self.stems(&mut analyzers, &format!("{a}{b}")) {
+                    if let Some(v) = self.vocab.get(stem.as_bytes()) {
+                        push(&mut alts, stem, JOINED, v, self.rare(v));
+                    }
                 }
             }
             if !alts.is_empty() {
-                plan.words.push(alts);
+                joined.push(alts);
             }
         }
+        let mut plan = Plan::default();
+        plan.words.extend(per_word.into_iter().filter(|alts| !alts.is_empty()));
+        plan.words.extend(joined);
         plan
     }
 
+    /// Whether a term (its vocabulary entry) is rare enough to be looked for in the parts of
+    /// compounds too: a word in more than one in [`COMMON_SHARE`] documents of a large site says
+    /// little, and as a part it would have long lists to walk.
+    fn rare(&self, v: u64) -> bool {
+        let df = v & 0xffff_ffff;
+        df <= (self.searcher.num_docs() / COMMON_SHARE).max(COMMON_MIN)
+    }
+
+    /// The stems of `word` in every language of `analyzers`.
+    fn stems(&self, analyzers: &mut [TextAnalyzer], word: &str) -> Vec<String> {
+        let mut stems: Vec<String> = Vec::new();
+        for an in analyzers {
+            for t in tokens(an, word) {
+                if !stems.contains(&t.text) {
+                    stems.push(t.text);
+                }
+            }
+        }
+        stems
+    }
+
+    /// The terms a word of the articles was indexed as, with their vocabulary entries; none for
+    /// a word the articles in the languages searched (bits `here`) do not have.
+    fn word_terms(&self, here: u64, word: &str) -> Vec<(String, u64)> {
+        let Some(w) = self.words.get(word.as_bytes()) else { return Vec::new() };
+        if self.word_languages.get(w as usize).is_some_and(|l| l & here == 0) {
+            return Vec::new();
+        }
+        self.word_stems
+            .get(w as usize)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| self.vocab.get(s.as_bytes()).map(|v| (s.clone(), v)))
+            .collect()
+    }
+
+    /// A word the index does not have, as a compound of words it has (`wachtwoordreset` ->
+    /// `wachtwoord` + `reset`): all parts, and a little for each part alone.
+    fn split_alternatives(&self, here: u64, analyzers: &mut [TextAnalyzer], raw: &str) -> Option<Vec<Alternative>> {
+        // A part's best term: the most frequent one in the index.
+        let mut best_term = |part: &str, last: bool| -> Option<(String, u64)> {
+            let mut terms = self.word_terms(here, part);
+            if terms.is_empty() && last {
+                terms = self
+                    .stems(analyzers, part)
+                    .into_iter()
+                    .filter_map(|s| self.vocab.get(s.as_bytes()).map(|v| (s, v)))
+                    .collect();
+            }
+            terms.into_iter().max_by_key(|(_, v)| v & 0xffff_ffff)
+        };
+        let mut chosen: Vec<(String, u64)> = Vec::new();
+        let parts = compound::split(raw, |part, last| {
+            best_term(part, last).map(|(_, v)| u32::try_from(v & 0xffff_ffff).unwrap_or(u32::MAX))
+        })?;
+        let last = parts.len() - 1;
+        for (k, part) in parts.into_iter().enumerate() {
+            let (term, v) = best_term(part, k == last)?;
+            if !chosen.iter().any(|c| c.0 == term) {
+                chosen.push((term, v >> 32));
+            }
+        }
+        let mut alts: Vec<Alternative> = Vec::with_capacity(chosen.len() + 1);
+        for (term, mask) in &chosen {
+            alts.push(Alternative { terms: vec![(term.clone(), *mask)], weight: PART_ALONE, parts: true });
+        }
+        alts.push(Alternative { terms: chosen, weight: SPLIT_PARTS, parts: true });
+        Some(alts)
+    }
+
     /// The tantivy query of a plan: per word the best of its alternatives, each summed over the
-    /// fields it occurs in with the fields' weights; words add up. `None` when nothing can
-    /// match.
+    /// fields it occurs in with the fields' weights (all the terms of an alternative must
+    /// match); words add up. `None` when nothing can match.
     fn query(&self, plan: &Plan, filter: Filter<'_>) -> Option<Box<dyn Query>> {
         let Filter { lang, category } = filter;
         let f = &self.fields;
+        let term_query = |term: &str, mask: u64, weight: Score, parts: bool| -> Option<Box<dyn Query>> {
+            let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let fields = WEIGHTS.iter().filter(|(sf, _)| mask & sf.bit() != 0).map(|&(sf, w)| (f.field(sf), w));
+            let part_fields =
+                PART_WEIGHTS.iter().filter(|(pf, _)| parts && mask & pf.bit() != 0).map(|&(pf, w)| (f.part(pf), w));
+            for (field, w) in fields.chain(part_fields) {
+                let term = Term::from_field_text(field, term);
+                let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+                per_field.push((Occur::Should, Box::new(BoostQuery::new(q, w * weight))));
+            }
+            match per_field.len() {
+                0 => None,
+                1 => per_field.pop().map(|(_, q)| q),
+                _ => Some(Box::new(BooleanQuery::new(per_field))),
+            }
+        };
         let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for alts in &plan.words {
             let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
             for alt in alts {
-                let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                for (sf, w) in WEIGHTS {
-                    if alt.mask & sf.bit() == 0 {
-                        continue;
-                    }
-                    let term = Term::from_field_text(f.field(sf), &alt.term);
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-                    per_field.push((Occur::Should, Box::new(BoostQuery::new(q, w * alt.weight))));
+                if let [(term, mask)] = alt.terms.as_slice() {
+                    disjuncts.extend(term_query(term, *mask, alt.weight, alt.parts));
+                    continue;
                 }
-                match per_field.len() {
-                    0 => {}
-                    1 => disjuncts.push(per_field.pop().map(|(_, q)| q)?),
-                    _ => disjuncts.push(Box::new(BooleanQuery::new(per_field))),
+                let all: Option<Vec<(Occur, Box<dyn Query>)>> = alt
+                    .terms
+                    .iter()
+                    .map(|(term, mask)| term_query(term, *mask, alt.weight, alt.parts).map(|q| (Occur::Must, q)))
+                    .collect();
+                if let Some(all) = all.filter(|a| !a.is_empty()) {
+                    disjuncts.push(Box::new(BooleanQuery::new(all)));
                 }
             }
             match disjuncts.len() {

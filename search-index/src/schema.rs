@@ -16,6 +16,24 @@ pub const WEIGHTS: [(SearchField, f32); 5] = [
     (SearchField::Body, 1.0),
 ];
 
+/// Weights of the parts of compound words (see [`crate::compound`]): `kaart` finds
+/// `klantenkaart` through them, below a whole-word match in the same place. Parts of compounds
+/// in the title and tags count for [`PartField::Title`], the others for [`PartField::Other`].
+pub const PART_WEIGHTS: [(PartField, f32); 2] = [(PartField::Title, 1.6), (PartField::Other, 0.6)];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartField {
+    Title,
+    Other,
+}
+
+impl PartField {
+    /// Bit in the vocabulary's field mask (after the [`SearchField`] bits).
+    pub const fn bit(self) -> u64 {
+        1 << (8 + self as u64)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchField {
     Title,
@@ -41,6 +59,9 @@ pub struct Fields {
     pub body: Field,
     pub description: Field,
     pub tags: Field,
+    /// The parts of the compound words of the title and tags, and of the other fields.
+    pub title_parts: Field,
+    pub parts: Field,
     // Filters, raw values.
     pub category: Field,
     pub language: Field,
@@ -71,7 +92,9 @@ impl Fields {
             headings: b.add_text_field("headings", searchable.clone()),
             body: b.add_text_field("body", searchable.clone()),
             description: b.add_text_field("description", searchable.clone()),
-            tags: b.add_text_field("tags", searchable),
+            tags: b.add_text_field("tags", searchable.clone()),
+            title_parts: b.add_text_field("title_parts", searchable.clone()),
+            parts: b.add_text_field("parts", searchable),
             category: b.add_text_field("category", STRING | STORED),
             language: b.add_text_field("language", STRING | STORED),
             url: b.add_text_field("url", STRING | STORED),
@@ -93,6 +116,8 @@ impl Fields {
             body: f("body")?,
             description: f("description")?,
             tags: f("tags")?,
+            title_parts: f("title_parts")?,
+            parts: f("parts")?,
             category: f("category")?,
             language: f("language")?,
             url: f("url")?,
@@ -112,6 +137,13 @@ impl Fields {
             SearchField::Body => self.body,
             SearchField::Description => self.description,
             SearchField::Tags => self.tags,
+        }
+    }
+
+    pub fn part(&self, f: PartField) -> Field {
+        match f {
+            PartField::Title => self.title_parts,
+            PartField::Other => self.parts,
         }
     }
 }
