@@ -43,10 +43,16 @@ rows_from() {
     row "$what" "$prefix${line//|/\\|}" "$cmd"
   done < <(grep -E "$pattern" "$file" || true)
 }
+# Runs a command with its output in FILE; on failure shows the end of it and stops.
+logged() {
+  local file="$1"
+  shift
+  "$@" >"$file" 2>&1 || { tail -40 "$file" >&2; echo "failed: $*" >&2; exit 1; }
+}
 # Wall seconds and peak RSS (MB) of a command: "secs mb".
 timed() {
   /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/timed.out" 2>&1 || { cat "$work/timed.out" >&2; return 1; }
-  awk '{ printf "%s %.0f", $1, $2 / 1024 }' "$work/time"
+  awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$work/time"
 }
 
 step "release builds"
@@ -55,13 +61,13 @@ cargo bench --no-run --quiet -p helpdesk -p site-builder -p search-index 2>/dev/
 
 step "site build ($pages generated pages)"
 cmd="cargo bench -p site-builder --bench build -- $pages"
-$cmd >"$work/build.txt" 2>&1
+logged "$work/build.txt" $cmd
 header="$(grep -m1 'articles' "$work/build.txt" | tr -s ' ' | sed 's/^ //; s/fresh build/fresh-build/; s/peak RSS/peak-RSS/')"
 rows_from "site build" "$work/build.txt" '^ *[0-9]+ +[0-9]+ ' "$cmd" "($header): "
 
 step "search in process (and the generated site for the rest)"
 cmd="cargo bench -p search-index --bench search -- $pages --keep $work/sb"
-cargo bench -p search-index --bench search -- "$pages" --keep "$work/sb" >"$work/search.txt" 2>&1
+logged "$work/search.txt" cargo bench -p search-index --bench search -- "$pages" --keep "$work/sb"
 rows_from "search" "$work/search.txt" 'p50|p99|size|build|open|answer' "cargo bench -p search-index --bench search -- $pages"
 
 step "side by side on the same content: our build, Pagefind on our HTML, mdBook on the same markdown"
@@ -95,35 +101,36 @@ read -r mb_s mb_mb < <(timed .tools/bin/mdbook build "$book")
 row "side by side: $mdbook_version building the same $chapters Dutch articles (HTML + its search index)" "${mb_s} s, peak ${mb_mb} MB ($(awk -v a="$mb_s" -v b="$ours_s" 'BEGIN { printf "%.1f", a / b }')× our whole build)" "mdbook build <the same markdown>"
 ours_idx=$(du -sk "$work/ours/search" | cut -f1)
 pf_idx=$(du -sk "$work/pf-site/pagefind" | cut -f1)
-mb_idx=$(du -ck "$book/book/searchindex.js" "$book/book/searchindex.json" 2>/dev/null | tail -1 | cut -f1)
+# mdBook 0.5 names it searchindex-<hash>.js, 0.4 searchindex.js and .json.
+mb_idx=$(find "$book/book" -maxdepth 1 -name 'searchindex*' -exec du -ck {} + | tail -1 | cut -f1)
 row "side by side: search index on disk" "ours ${ours_idx} KB (read by the service), Pagefind ${pf_idx} KB (fetched in chunks by browsers), mdBook ${mb_idx} KB (one file every browser downloads whole)" "du -sk"
 
 step "search over HTTP (wrk)"
 target/release/helpdesk --content "$work/sb/content" serve --data-dir "$work/data" --addr 127.0.0.1:3999 >"$work/serve.log" 2>&1 &
 for _ in $(seq 1 600); do curl -fs http://127.0.0.1:3999/healthz >/dev/null 2>&1 && curl -fs http://127.0.0.1:3999/ >/dev/null 2>&1 && break; sleep 0.1; done
 for set in queries distinct; do
-  wrk -t2 -c64 -d"${wrk_secs}s" -s search-index/benches/wrk-queries.lua http://127.0.0.1:3999 -- "$work/sb/$set.txt" >"$work/wrk-$set.txt" 2>&1
+  logged "$work/wrk-$set.txt" wrk -t2 -c64 -d"${wrk_secs}s" --latency -s search-index/benches/wrk-queries.lua http://127.0.0.1:3999 -- "$work/sb/$set.txt"
   rps=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk-$set.txt")
   p99=$(awk '/ 99%/ { print $2 }' "$work/wrk-$set.txt")
   what=$([ "$set" = queries ] && echo "2,000 queries (answers cached)" || echo "200,000 distinct queries (every answer computed)")
-  row "/api/search over local HTTP, wrk -c64, $what" "$rps req/s, p99 ${p99:-?}" "wrk -t2 -c64 -d${wrk_secs}s -s search-index/benches/wrk-queries.lua ... $set.txt"
+  row "/api/search over local HTTP, wrk -c64, $what" "$rps req/s, p99 ${p99:-?}" "wrk -t2 -c64 -d${wrk_secs}s --latency -s search-index/benches/wrk-queries.lua ... $set.txt"
 done
 kill %1 2>/dev/null || true
 wait 2>/dev/null || true
 
 step "portal"
 cmd="cargo bench -p helpdesk --bench portal -- $tickets $clients"
-$cmd >"$work/portal.txt" 2>&1
+logged "$work/portal.txt" $cmd
 rows_from "portal" "$work/portal.txt" 'tickets/s|start-up' "$cmd"
 
 step "agents' queue"
 cmd="cargo bench -p helpdesk --bench queue -- $tickets 200 5 sqlite"
-$cmd >"$work/queue.txt" 2>&1
-rows_from "agents' queue" "$work/queue.txt" 'p50' "$cmd"
+logged "$work/queue.txt" $cmd
+rows_from "agents' queue" "$work/queue.txt" '^(/agent|pages|page 50|\?|all of)' "$cmd" "(page, rows; one client: p50 p99 max ms, req/s; 4 clients: the same): "
 
 step "load with faults"
 cmd="cargo bench -p helpdesk --bench faults -- $tickets $clients"
-$cmd >"$work/faults.txt" 2>&1
+logged "$work/faults.txt" $cmd
 rows_from "load with faults" "$work/faults.txt" '^- ' "$cmd"
 
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"

@@ -131,14 +131,18 @@ async fn run(tickets: usize, clients: usize) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let page = c.get(&link).send().await.expect("get").text().await.expect("text");
+    // The link carries its code after `#` (the browser's script moves it into the form).
+    let (link, code) = link.split_once('#').expect("code after #");
+    let page = c.get(link).send().await.expect("get").text().await.expect("text");
     let csrf = field(&page, "csrf_token");
     let pw = "een heel goed wachtwoord";
-    c.post(&link)
-        .form(&[("csrf_token", csrf.as_str()), ("password", pw), ("password_repeat", pw)])
+    let r = c
+        .post(link)
+        .form(&[("csrf_token", csrf.as_str()), ("token", code), ("password", pw), ("password_repeat", pw)])
         .send()
         .await
         .expect("set");
+    assert_eq!(r.status(), 303, "password set");
     let page = c.get(format!("{base}/portal/tickets/new")).send().await.expect("get").text().await.expect("text");
     let csrf = field(&page, "csrf_token");
 

@@ -13,7 +13,8 @@
 //! Run: `cargo bench -p search-index --bench search` (or `-- 50000`). `-- --keep DIR` leaves the
 //! generated content in `DIR/content` and the built site in `DIR/dist`, for `helpdesk serve`
 //! with `wrk` and for Pagefind (see `search-index/benches/README.md`); `-- --queries DIR` then
-//! measures only the queries, over that kept site and its `queries.txt`.
+//! measures only the queries, over that kept site and its `queries.txt` (`--distinct`: 10,000
+//! of `distinct.txt`, none asked twice: the uncached load `wrk` puts on `/api/search`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -25,17 +26,20 @@ const CATEGORIES: usize = 40;
 fn main() {
     let mut n = 10_000;
     let mut keep: Option<PathBuf> = None;
+    let mut queries: Option<PathBuf> = None;
+    let mut distinct = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--keep" => keep = args.next().map(PathBuf::from),
-            "--queries" => {
-                let dir = PathBuf::from(args.next().expect("--queries DIR"));
-                return queries_only(&dir);
-            }
+            "--queries" => queries = args.next().map(PathBuf::from),
+            "--distinct" => distinct = true,
             "--bench" => {}
             other => n = other.parse().unwrap_or(n),
         }
+    }
+    if let Some(dir) = queries {
+        return queries_only(&dir, distinct);
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
@@ -166,16 +170,19 @@ fn distinct_queries(queries: &[String], n: usize) -> Vec<String> {
     out
 }
 
-/// `--queries DIR`: only the queries, over a site kept with `--keep DIR`.
-fn queries_only(dir: &Path) {
+/// `--queries DIR`: only the queries, over a site kept with `--keep DIR`; with `--distinct`,
+/// the first 10,000 of the distinct queries (for profiling answers that are all computed).
+fn queries_only(dir: &Path, distinct: bool) {
     let index = SearchIndex::load(&dir.join("dist").join("search")).expect("a site kept with --keep");
-    let queries: Vec<String> = std::fs::read_to_string(dir.join("queries.txt"))
-        .expect("queries.txt")
+    let file = if distinct { "distinct.txt" } else { "queries.txt" };
+    let queries: Vec<String> = std::fs::read_to_string(dir.join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
         .lines()
         .filter(|l| !l.is_empty())
+        .take(if distinct { 10_000 } else { usize::MAX })
         .map(str::to_owned)
         .collect();
-    println!("search benchmark: the queries over {} ({} articles)", dir.display(), index.articles());
+    println!("search benchmark: {file} over {} ({} articles)", dir.display(), index.articles());
     query_latency(&index, &queries);
 }
 
