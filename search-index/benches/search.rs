@@ -131,7 +131,7 @@ fn main() {
     println!("  index size (index.bin)           {:>9.1} MB ({index_size} bytes)", index_size as f64 / 1e6);
     println!("  open in memory                   {:>9}", ms(open_time));
     let queries = query_mix(&corpus, 2_000);
-    query_latency(&index, &queries);
+    query_latency(&index, &queries, true);
     if let Some(k) = keep {
         println!(
             "  kept: {}/content and {}/dist; queries in {}/queries.txt and distinct.txt",
@@ -183,11 +183,11 @@ fn queries_only(dir: &Path, distinct: bool) {
         .map(str::to_owned)
         .collect();
     println!("search benchmark: {file} over {} ({} articles)", dir.display(), index.articles());
-    query_latency(&index, &queries);
+    query_latency(&index, &queries, !distinct);
 }
 
 /// In-process query latency and answer sizes of `queries`, three rounds on one thread.
-fn query_latency(index: &SearchIndex, queries: &[String]) {
+fn query_latency(index: &SearchIndex, queries: &[String], cached: bool) {
     for q in queries {
         index.search(&request(q)).expect("warm up");
     }
@@ -225,6 +225,9 @@ fn query_latency(index: &SearchIndex, queries: &[String]) {
         sizes.last().expect("sizes"),
         queries.len()
     );
+    if !cached {
+        return;
+    }
     // The same queries again through the service's answer cache: the first round fills it.
     let cache = search_index::AnswerCache::default();
     let mut hits = Vec::with_capacity(queries.len() * 2);

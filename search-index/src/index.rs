@@ -174,6 +174,10 @@ pub struct SearchIndex {
     pub(crate) doc_langs: Vec<DocLanguages>,
     /// Article number -> the article's URL.
     pub(crate) article_urls: Vec<String>,
+    /// Documents as results show them, and what their words are analyzed to (see
+    /// [`crate::stored`]).
+    pub(crate) docs: crate::stored::DocCache,
+    pub(crate) word_terms: crate::stored::WordTerms,
     fingerprint: u64,
 }
 
@@ -777,6 +781,7 @@ impl SearchIndex {
         }
         languages.sort();
         let doc_langs = doc_languages(&searcher, &fields, &languages)?;
+        let docs = crate::stored::DocCache::new(&searcher);
         let analyzers = languages.iter().map(|l| (l.clone(), analyzer(l))).collect();
         let word_fst =
             tantivy_fst::Map::from_iter(words.iter().enumerate().map(|(i, w)| (w.word.as_bytes(), i as u64)))
@@ -803,6 +808,8 @@ impl SearchIndex {
             languages,
             doc_langs,
             article_urls,
+            docs,
+            word_terms: crate::stored::WordTerms::default(),
             fingerprint,
         })
     }

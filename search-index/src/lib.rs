@@ -18,6 +18,7 @@ pub mod index;
 pub mod query;
 mod related;
 pub mod schema;
+mod stored;
 pub mod text;
 
 pub use cache::{Answer, AnswerCache};

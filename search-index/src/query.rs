@@ -23,9 +23,9 @@ use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query, TermQuery,
 };
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 use tantivy_fst::{IntoStreamer, Streamer};
 
 use crate::analysis::{MAX_TOKEN_LEN, next_word, tokens, word_analyzer};
@@ -216,7 +216,7 @@ impl SearchIndex {
         };
         out.total = total;
         let terms = plan.highlight_terms();
-        let mut matcher = Matcher::new(&terms);
+        let mut matcher = Matcher::new(&terms).shared(&self.word_terms);
         for (score, addr) in top {
             out.results.push(self.hit(addr, score, &mut matcher)?);
         }
@@ -560,12 +560,11 @@ impl SearchIndex {
     }
 
     fn hit(&self, addr: DocAddress, score: Score, matcher: &mut Matcher<'_>) -> Result<Hit, SearchError> {
-        let f = &self.fields;
-        let doc: TantivyDocument = self.searcher.doc(addr)?;
-        let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default();
-        let lang = get(f.language);
-        let (title, summary, url) = (get(f.stored_title), get(f.summary), get(f.url));
-        let sections: Vec<StoredSection<'_>> = get(f.sections)
+        let doc = self.docs.get(&self.searcher, &self.fields, addr)?;
+        let lang = doc.lang.as_str();
+        let (title, summary, url) = (doc.title.as_str(), doc.summary.as_str(), doc.url.as_str());
+        let sections: Vec<StoredSection<'_>> = doc
+            .sections
             .split(RECORD_SEP)
             .map(|s| {
                 let mut parts = s.splitn(3, UNIT_SEP);
@@ -579,15 +578,15 @@ impl SearchIndex {
             title: title.to_owned(),
             url: url.to_owned(),
             snippet: String::new(),
-            category: get(f.category_title).to_owned(),
+            category: doc.category_title.clone(),
             score,
             lang: lang.to_owned(),
-            article: doc.get_first(f.article).and_then(|v| v.as_u64()).unwrap_or_default(),
+            article: doc.article,
         };
         // A long article leads to its best matching section: each matching word counts once,
         // twice in the heading, and a little more for every repeat.
         let mut snippet = None;
-        if doc.get_first(f.long).and_then(|v| v.as_u64()) == Some(1) {
+        if doc.long {
             let mut best: Option<(Score, &StoredSection<'_>, Vec<Match<'_>>)> = None;
             for s in &sections {
                 let in_heading = matcher.matches(&mut an, s.heading);
@@ -730,7 +729,10 @@ pub(crate) struct Matcher<'t> {
     /// word that occurs again is not analyzed again.
     memo: HashMap<String, Option<&'t str>>,
     memo_lang: String,
+    /// What words are analyzed to, kept between queries (by language and word).
+    shared: Option<&'t crate::stored::WordTerms>,
     buf: String,
+    key: String,
 }
 
 impl<'t> Matcher<'t> {
@@ -751,8 +753,16 @@ impl<'t> Matcher<'t> {
             words: None,
             memo: HashMap::new(),
             memo_lang: String::new(),
+            shared: None,
             buf: String::new(),
+            key: String::new(),
         }
+    }
+
+    /// Keeps what words are analyzed to in `shared` too, for later queries.
+    pub(crate) fn shared(mut self, shared: &'t crate::stored::WordTerms) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     /// The language of the texts to come (the analyzer given to [`Matcher::matches`]).
@@ -792,8 +802,18 @@ impl<'t> Matcher<'t> {
                 Some(&known) => known,
                 None => {
                     let terms = self.terms;
-                    let found =
-                        tokens(an, word).iter().find_map(|t| terms.get_key_value(&t.text)).map(|(t, _)| t.as_str());
+                    let is_term = |t: &str| terms.get_key_value(t).map(|(t, _)| t.as_str());
+                    // A word is one token at most (words are cut as the tokenizer cuts them).
+                    let found = match self.shared {
+                        Some(shared) => {
+                            self.key.clear();
+                            self.key.push_str(&self.memo_lang);
+                            self.key.push('\u{1f}');
+                            self.key.push_str(&self.buf);
+                            shared.with(&self.key, || tokens(an, word).pop().map(|t| t.text), |t| t.and_then(is_term))
+                        }
+                        None => tokens(an, word).iter().find_map(|t| is_term(&t.text)),
+                    };
                     self.memo.insert(self.buf.clone(), found);
                     found
                 }
@@ -1059,6 +1079,7 @@ mod tests {
             text.push_str(&std::fs::read_to_string(e.path()).expect("read"));
         }
         let mut an = crate::analysis::analyzer("nl");
+        let shared = crate::stored::WordTerms::default();
         for query in
             ["wachtwoord", "gebruiker gegevens", "e-mail idee", "cafe een", "straße oresund", "12ab x", "ijssel"]
         {
@@ -1072,6 +1093,15 @@ mod tests {
             let slow = every_word_analyzed(&mut an, &text, &terms);
             assert!(!slow.is_empty(), "{query}");
             assert_eq!(fast, slow, "{query}");
+            // With what words are analyzed to kept between queries: the same, the first time
+            // and again.
+            for _ in 0..2 {
+                let mut matcher = Matcher::new(&terms).shared(&shared);
+                matcher.language("nl");
+                let kept: Vec<(usize, usize, String)> =
+                    matcher.matches(&mut an, &text).into_iter().map(|(a, b, t)| (a, b, t.to_owned())).collect();
+                assert_eq!(kept, slow, "{query}");
+            }
         }
     }
 

@@ -1,0 +1,189 @@
+//! What building a result needs, kept between queries: the stored fields of documents
+//! (decompressed and decoded once), and the term each word of their text is analyzed to.
+//!
+//! Every result shows a snippet, and finding it means reading the document's text and knowing
+//! which of its words are a query's terms. Without these caches each result decompresses a
+//! doc-store block, decodes the document and stems the words that may match; with them, a
+//! document is decoded once and a word stemmed once per language, whatever the query. Both are
+//! bounded: past their budget they stop growing and the work is simply done again.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use tantivy::schema::Value;
+use tantivy::{DocAddress, Searcher, TantivyDocument};
+
+use crate::analysis::FxBuildHasher;
+use crate::index::SearchError;
+use crate::schema::Fields;
+
+/// Bytes of decoded documents kept at most (about the text of a few thousand articles).
+const DOC_BUDGET: usize = 48 * 1024 * 1024;
+/// Distinct words whose analysis is kept at most, over all languages.
+const WORD_BUDGET: usize = 200_000;
+
+/// The stored fields of one document, as a result shows them.
+#[derive(Debug, Default)]
+pub(crate) struct StoredDoc {
+    pub(crate) lang: String,
+    pub(crate) title: String,
+    pub(crate) summary: String,
+    pub(crate) url: String,
+    pub(crate) category_title: String,
+    pub(crate) article: u64,
+    pub(crate) long: bool,
+    /// The body by section: `anchor US heading US text`, sections separated by RS.
+    pub(crate) sections: String,
+}
+
+impl StoredDoc {
+    fn decode(doc: &TantivyDocument, f: &Fields) -> StoredDoc {
+        let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        StoredDoc {
+            lang: get(f.language),
+            title: get(f.stored_title),
+            summary: get(f.summary),
+            url: get(f.url),
+            category_title: get(f.category_title),
+            article: doc.get_first(f.article).and_then(|v| v.as_u64()).unwrap_or_default(),
+            long: doc.get_first(f.long).and_then(|v| v.as_u64()) == Some(1),
+            sections: get(f.sections),
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + [&self.lang, &self.title, &self.summary, &self.url, &self.category_title, &self.sections]
+                .iter()
+                .map(|s| s.len())
+                .sum::<usize>()
+    }
+}
+
+/// Decoded documents by address, filled as results need them.
+#[derive(Debug)]
+pub(crate) struct DocCache {
+    /// Per segment, per document.
+    docs: Vec<Vec<OnceLock<Arc<StoredDoc>>>>,
+    bytes: AtomicUsize,
+    budget: usize,
+}
+
+impl DocCache {
+    pub(crate) fn new(searcher: &Searcher) -> Self {
+        Self::with_budget(searcher, DOC_BUDGET)
+    }
+
+    fn with_budget(searcher: &Searcher, budget: usize) -> Self {
+        let docs =
+            searcher.segment_readers().iter().map(|s| (0..s.max_doc()).map(|_| OnceLock::new()).collect()).collect();
+        DocCache { docs, bytes: AtomicUsize::new(0), budget }
+    }
+
+    /// The document at `addr`, decoded.
+    pub(crate) fn get(&self, searcher: &Searcher, f: &Fields, addr: DocAddress) -> Result<Arc<StoredDoc>, SearchError> {
+        let slot = self.docs.get(addr.segment_ord as usize).and_then(|s| s.get(addr.doc_id as usize));
+        if let Some(doc) = slot.and_then(OnceLock::get) {
+            return Ok(doc.clone());
+        }
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let doc = Arc::new(StoredDoc::decode(&doc, f));
+        if let Some(slot) = slot {
+            let size = doc.bytes();
+            if self.bytes.fetch_add(size, Ordering::Relaxed) + size <= self.budget {
+                return Ok(slot.get_or_init(|| doc).clone());
+            }
+            self.bytes.fetch_sub(size, Ordering::Relaxed);
+        }
+        Ok(doc)
+    }
+}
+
+/// What a word of the articles (lowercased and folded) is analyzed to in a language: its term,
+/// or nothing (a stop word, too long). Shared by all queries.
+#[derive(Debug, Default)]
+pub(crate) struct WordTerms {
+    /// Key: the language's position in the index's list as one char, then the word.
+    terms: RwLock<HashMap<Box<str>, Option<Box<str>>, FxBuildHasher>>,
+}
+
+impl WordTerms {
+    /// `then` of the term of `key` (see [`WordTerms::terms`]), computed with `analyze` the first
+    /// time.
+    pub(crate) fn with<R>(
+        &self,
+        key: &str,
+        analyze: impl FnOnce() -> Option<String>,
+        then: impl FnOnce(Option<&str>) -> R,
+    ) -> R {
+        if let Ok(map) = self.terms.read()
+            && let Some(known) = map.get(key)
+        {
+            return then(known.as_deref());
+        }
+        let term = analyze();
+        if let Ok(mut map) = self.terms.write()
+            && map.len() < WORD_BUDGET
+        {
+            map.insert(key.into(), term.as_deref().map(Box::from));
+        }
+        then(term.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(n: usize) -> crate::Article {
+        crate::Article {
+            lang: "nl".into(),
+            category: "c".into(),
+            category_title: "C".into(),
+            url: format!("/nl/c/a{n}/"),
+            title: format!("Artikel {n}"),
+            sections: vec![crate::Section {
+                text: format!("Tekst van artikel {n}. ").repeat(20),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn documents_are_decoded_once_within_the_budget() {
+        let built = crate::build(&(0..5).map(article).collect::<Vec<_>>()).expect("build");
+        let index = built.index;
+        let (searcher, f) = (&index.searcher, &index.fields);
+        let one = StoredDoc::decode(&searcher.doc(DocAddress::new(0, 0)).expect("doc"), f).bytes();
+        // Room for two documents.
+        let cache = DocCache::with_budget(searcher, one * 2 + one / 2);
+        for round in 0..2 {
+            for d in 0..5 {
+                let doc = cache.get(searcher, f, DocAddress::new(0, d)).expect("doc");
+                let again = cache.get(searcher, f, DocAddress::new(0, d)).expect("doc");
+                assert_eq!(Arc::ptr_eq(&doc, &again), d < 2, "round {round}, document {d}");
+                assert_eq!(doc.url, format!("/nl/c/a{}/", doc.article));
+                assert!(doc.sections.contains(&format!("Tekst van artikel {}.", doc.article)));
+            }
+        }
+        assert!(cache.bytes.load(Ordering::Relaxed) <= cache.budget);
+    }
+
+    #[test]
+    fn word_terms_are_computed_once() {
+        let memo = WordTerms::default();
+        let mut calls = 0;
+        for _ in 0..3 {
+            let analyze = || {
+                calls += 1;
+                Some("factur".to_owned())
+            };
+            assert_eq!(memo.with("\u{0}facturen", analyze, |t| t.map(str::to_owned)).as_deref(), Some("factur"));
+        }
+        assert_eq!(calls, 1);
+        assert!(!memo.with("\u{0}de", || None, |t| t.is_some()));
+        assert!(!memo.with("\u{0}de", || Some("wrong".into()), |t| t.is_some()), "no term is remembered too");
+    }
+}
