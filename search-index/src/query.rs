@@ -32,6 +32,7 @@ use crate::analysis::{MAX_TOKEN_LEN, next_word, tokens, word_analyzer};
 use crate::compound;
 use crate::index::{RECORD_SEP, SearchError, SearchIndex, UNIT_SEP};
 use crate::schema::{PART_WEIGHTS, WEIGHTS};
+use crate::stored::{DocWords, StoredDoc, WordTerms};
 
 /// At most this many words of a query are used (a pasted paragraph is not a query).
 pub const MAX_WORDS: usize = 12;
@@ -560,7 +561,9 @@ impl SearchIndex {
     }
 
     fn hit(&self, addr: DocAddress, score: Score, matcher: &mut Matcher<'_>) -> Result<Hit, SearchError> {
-        let doc = self.docs.get(&self.searcher, &self.fields, addr)?;
+        let (doc, kept) = self.docs.get(&self.searcher, &self.fields, addr)?;
+        // A kept document's words are cut and analyzed once, for all queries.
+        let cut = kept.then_some(&*doc);
         let lang = doc.lang.as_str();
         let (title, summary, url) = (doc.title.as_str(), doc.summary.as_str(), doc.url.as_str());
         let sections: Vec<StoredSection<'_>> = doc
@@ -589,8 +592,8 @@ impl SearchIndex {
         if doc.long {
             let mut best: Option<(Score, &StoredSection<'_>, Vec<Match<'_>>)> = None;
             for s in &sections {
-                let in_heading = matcher.matches(&mut an, s.heading);
-                let in_text = matcher.matches(&mut an, s.text);
+                let in_heading = matcher.matches_in(&mut an, cut, s.heading);
+                let in_text = matcher.matches_in(&mut an, cut, s.text);
                 let score = section_score(matcher.terms, &in_heading, &in_text);
                 if score > 0.0 && best.as_ref().is_none_or(|b| score > b.0) {
                     best = Some((score, s, in_text));
@@ -611,7 +614,13 @@ impl SearchIndex {
             }
         } else {
             let body = sections.iter().map(|s| s.text).collect::<Vec<_>>().join(" ");
-            let matches = matcher.matches(&mut an, &body);
+            let mut matches = Vec::new();
+            let mut at = 0;
+            for s in &sections {
+                matches
+                    .extend(matcher.matches_in(&mut an, cut, s.text).into_iter().map(|(a, b, t)| (a + at, b + at, t)));
+                at += s.text.len() + 1;
+            }
             snippet = snippet_of(&body, &matches, matcher.terms, SNIPPET_CHARS);
             if snippet.is_none() && summary.is_empty() {
                 snippet = Some(plain_snippet(&body, SNIPPET_CHARS));
@@ -730,7 +739,9 @@ pub(crate) struct Matcher<'t> {
     memo: HashMap<String, Option<&'t str>>,
     memo_lang: String,
     /// What words are analyzed to, kept between queries (by language and word).
-    shared: Option<&'t crate::stored::WordTerms>,
+    shared: Option<&'t WordTerms>,
+    /// The terms' numbers in `shared`, once needed.
+    wanted: Option<Vec<(u32, &'t str)>>,
     buf: String,
     key: String,
 }
@@ -754,13 +765,14 @@ impl<'t> Matcher<'t> {
             memo: HashMap::new(),
             memo_lang: String::new(),
             shared: None,
+            wanted: None,
             buf: String::new(),
             key: String::new(),
         }
     }
 
     /// Keeps what words are analyzed to in `shared` too, for later queries.
-    pub(crate) fn shared(mut self, shared: &'t crate::stored::WordTerms) -> Self {
+    pub(crate) fn shared(mut self, shared: &'t WordTerms) -> Self {
         self.shared = Some(shared);
         self
     }
@@ -823,6 +835,70 @@ impl<'t> Matcher<'t> {
             }
         }
         out
+    }
+
+    /// [`Matcher::matches`] for `text`, a part of the sections of a cached document (`doc`),
+    /// from the document's words: cut and analyzed when it is first shown, then compared as
+    /// numbers. Other texts, and every text without `doc` or the shared analysis, are scanned.
+    pub(crate) fn matches_in(&mut self, an: &mut TextAnalyzer, doc: Option<&StoredDoc>, text: &str) -> Vec<Match<'t>> {
+        let (Some(doc), Some(shared)) = (doc, self.shared) else { return self.matches(an, text) };
+        let all = doc.sections.as_str();
+        let Some(base) =
+            (text.as_ptr() as usize).checked_sub(all.as_ptr() as usize).filter(|b| b + text.len() <= all.len())
+        else {
+            return self.matches(an, text);
+        };
+        let end = base + text.len();
+        let words = doc.words.get_or_init(|| self.doc_words(an, shared, all));
+        let terms = self.terms;
+        let wanted = self
+            .wanted
+            .get_or_insert_with(|| terms.keys().filter_map(|t| shared.term_id(t).map(|id| (id, t.as_str()))).collect());
+        let first = words.0.partition_point(|w| (w.0 as usize) < base);
+        let mut out = Vec::new();
+        for &(from, to, id) in &words.0[first..] {
+            if from as usize >= end {
+                break;
+            }
+            if let Some(&(_, term)) = wanted.iter().find(|w| w.0 == id) {
+                out.push((from as usize - base, to as usize - base, term));
+            }
+        }
+        out
+    }
+
+    /// The words of `text` that have a term in the current language, with its number.
+    fn doc_words(&mut self, an: &mut TextAnalyzer, shared: &WordTerms, text: &str) -> DocWords {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some((from, to, ascii)) = next_word(text, at) {
+            at = to;
+            let word = &text[from..to];
+            if word.len() >= MAX_TOKEN_LEN {
+                continue;
+            }
+            self.buf.clear();
+            if ascii {
+                self.buf.extend(word.bytes().map(|c| char::from(c.to_ascii_lowercase())));
+            } else {
+                let words = self.words.get_or_insert_with(word_analyzer);
+                let Some(w) = tokens(words, word).pop() else { continue };
+                self.buf.push_str(&w.text);
+            }
+            self.key.clear();
+            self.key.push_str(&self.memo_lang);
+            self.key.push('\u{1f}');
+            self.key.push_str(&self.buf);
+            let id = shared.with(
+                &self.key,
+                || tokens(an, word).pop().map(|t| t.text),
+                |t| t.and_then(|t| shared.term_id(t)),
+            );
+            if let (Some(id), Ok(from), Ok(to)) = (id, u32::try_from(from), u32::try_from(to)) {
+                out.push((from, to, id));
+            }
+        }
+        DocWords(out.into_boxed_slice())
     }
 }
 
@@ -1103,6 +1179,70 @@ mod tests {
                 assert_eq!(kept, slow, "{query}");
             }
         }
+    }
+
+    /// The real articles, cut into sections at their `## ` headings.
+    fn real_articles() -> Vec<crate::Article> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/faq");
+        let mut out = Vec::new();
+        for lang in ["nl", "en"] {
+            for cat in std::fs::read_dir(root.join(lang)).expect("content").flatten() {
+                for file in std::fs::read_dir(cat.path()).into_iter().flatten().flatten() {
+                    let text = std::fs::read_to_string(file.path()).expect("read");
+                    let mut sections = vec![crate::Section::default()];
+                    for line in text.lines() {
+                        if let Some(h) = line.strip_prefix("## ") {
+                            let anchor = crate::text::slugify(h);
+                            sections.push(crate::Section { anchor, heading: h.to_owned(), text: String::new() });
+                        } else if let Some(s) = sections.last_mut() {
+                            s.text.push_str(line);
+                            s.text.push('\n');
+                        }
+                    }
+                    let name = file.file_name().to_string_lossy().into_owned();
+                    out.push(crate::Article {
+                        lang: lang.into(),
+                        category: cat.file_name().to_string_lossy().into_owned(),
+                        url: format!("/{lang}/{name}/"),
+                        title: name,
+                        sections,
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn results_from_kept_documents_are_the_results_of_scanning() {
+        let articles = real_articles();
+        assert!(articles.iter().filter(|a| a.is_long()).count() >= 3, "some long articles");
+        let kept = crate::build(&articles).expect("build").index;
+        let mut scanned = crate::build(&articles).expect("build").index;
+        scanned.docs = crate::stored::DocCache::with_budget(&scanned.searcher, 0);
+        let queries = [
+            ("wachtwoord vergeten", "nl"),
+            ("abonnement wijzigen", "nl"),
+            ("ticket aanmaken bijlagen", "nl"),
+            ("inloggen lukt niet", "nl"),
+            ("reactie termijn supportniveau", "nl"),
+            ("telefoon", "nl"),
+            ("password reset", "en"),
+            ("attachments", "en"),
+            ("ticket status", "en"),
+            ("wachtw", "nl"),
+        ];
+        for round in 0..2 {
+            for (q, lang) in queries {
+                let req = SearchRequest::new(q).lang(lang).limit(20);
+                let a = serde_json::to_string(&kept.search(&req).expect("search")).expect("json");
+                let b = serde_json::to_string(&scanned.search(&req).expect("search")).expect("json");
+                assert!(a.contains("<mark>"), "{q}: {a}");
+                assert_eq!(a, b, "{q}, round {round}");
+            }
+        }
+        assert!(kept.docs.get(&kept.searcher, &kept.fields, DocAddress::new(0, 0)).expect("doc").1);
     }
 
     #[test]

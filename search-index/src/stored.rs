@@ -1,11 +1,13 @@
 //! What building a result needs, kept between queries: the stored fields of documents
-//! (decompressed and decoded once), and the term each word of their text is analyzed to.
+//! (decompressed and decoded once), the term each word of their text is analyzed to, and per
+//! document the words that have a term, as term numbers.
 //!
 //! Every result shows a snippet, and finding it means reading the document's text and knowing
 //! which of its words are a query's terms. Without these caches each result decompresses a
-//! doc-store block, decodes the document and stems the words that may match; with them, a
-//! document is decoded once and a word stemmed once per language, whatever the query. Both are
-//! bounded: past their budget they stop growing and the work is simply done again.
+//! doc-store block, decodes the document, cuts its text into words and stems the ones that may
+//! match; with them, a document is decoded and cut once, a word stemmed once per language, and
+//! a result's matching words are found by comparing numbers. All are bounded: past their budget
+//! they stop growing and the work is simply done again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,9 +21,11 @@ use crate::index::SearchError;
 use crate::schema::Fields;
 
 /// Bytes of decoded documents kept at most (about the text of a few thousand articles).
-const DOC_BUDGET: usize = 48 * 1024 * 1024;
+const DOC_BUDGET: usize = 64 * 1024 * 1024;
 /// Distinct words whose analysis is kept at most, over all languages.
 const WORD_BUDGET: usize = 200_000;
+/// Distinct terms numbered at most (terms come from the index's vocabulary).
+const TERM_BUDGET: usize = 1_000_000;
 
 /// The stored fields of one document, as a result shows them.
 #[derive(Debug, Default)]
@@ -35,7 +39,14 @@ pub(crate) struct StoredDoc {
     pub(crate) long: bool,
     /// The body by section: `anchor US heading US text`, sections separated by RS.
     pub(crate) sections: String,
+    /// The words of `sections` that have a term, once a cached document is first shown.
+    pub(crate) words: OnceLock<DocWords>,
 }
+
+/// Words of a text that have a term: their byte range in the text and the term's number (see
+/// [`WordTerms::term_id`]), in order.
+#[derive(Debug, Default)]
+pub(crate) struct DocWords(pub(crate) Box<[(u32, u32, u32)]>);
 
 impl StoredDoc {
     fn decode(doc: &TantivyDocument, f: &Fields) -> StoredDoc {
@@ -49,6 +60,7 @@ impl StoredDoc {
             article: doc.get_first(f.article).and_then(|v| v.as_u64()).unwrap_or_default(),
             long: doc.get_first(f.long).and_then(|v| v.as_u64()) == Some(1),
             sections: get(f.sections),
+            words: OnceLock::new(),
         }
     }
 
@@ -75,28 +87,36 @@ impl DocCache {
         Self::with_budget(searcher, DOC_BUDGET)
     }
 
-    fn with_budget(searcher: &Searcher, budget: usize) -> Self {
+    /// Keeps at most about `budget` bytes of documents (0: none).
+    pub(crate) fn with_budget(searcher: &Searcher, budget: usize) -> Self {
         let docs =
             searcher.segment_readers().iter().map(|s| (0..s.max_doc()).map(|_| OnceLock::new()).collect()).collect();
         DocCache { docs, bytes: AtomicUsize::new(0), budget }
     }
 
-    /// The document at `addr`, decoded.
-    pub(crate) fn get(&self, searcher: &Searcher, f: &Fields, addr: DocAddress) -> Result<Arc<StoredDoc>, SearchError> {
+    /// The document at `addr`, decoded, and whether it is kept (then worth cutting into
+    /// [`DocWords`] once).
+    pub(crate) fn get(
+        &self,
+        searcher: &Searcher,
+        f: &Fields,
+        addr: DocAddress,
+    ) -> Result<(Arc<StoredDoc>, bool), SearchError> {
         let slot = self.docs.get(addr.segment_ord as usize).and_then(|s| s.get(addr.doc_id as usize));
         if let Some(doc) = slot.and_then(OnceLock::get) {
-            return Ok(doc.clone());
+            return Ok((doc.clone(), true));
         }
         let doc: TantivyDocument = searcher.doc(addr)?;
         let doc = Arc::new(StoredDoc::decode(&doc, f));
         if let Some(slot) = slot {
-            let size = doc.bytes();
+            // Its words to come: 12 bytes a word with a term, about one in 6 bytes of text.
+            let size = doc.bytes() + doc.sections.len() * 2;
             if self.bytes.fetch_add(size, Ordering::Relaxed) + size <= self.budget {
-                return Ok(slot.get_or_init(|| doc).clone());
+                return Ok((slot.get_or_init(|| doc).clone(), true));
             }
             self.bytes.fetch_sub(size, Ordering::Relaxed);
         }
-        Ok(doc)
+        Ok((doc, false))
     }
 }
 
@@ -104,8 +124,10 @@ impl DocCache {
 /// or nothing (a stop word, too long). Shared by all queries.
 #[derive(Debug, Default)]
 pub(crate) struct WordTerms {
-    /// Key: the language's position in the index's list as one char, then the word.
+    /// Key: the language code and US, then the word.
     terms: RwLock<HashMap<Box<str>, Option<Box<str>>, FxBuildHasher>>,
+    /// Term -> its number, for [`DocWords`].
+    ids: RwLock<HashMap<Box<str>, u32, FxBuildHasher>>,
 }
 
 impl WordTerms {
@@ -129,6 +151,26 @@ impl WordTerms {
             map.insert(key.into(), term.as_deref().map(Box::from));
         }
         then(term.as_deref())
+    }
+
+    /// The number of a term (the same for all queries); `None` once [`TERM_BUDGET`] terms
+    /// have one.
+    pub(crate) fn term_id(&self, term: &str) -> Option<u32> {
+        if let Ok(ids) = self.ids.read()
+            && let Some(&id) = ids.get(term)
+        {
+            return Some(id);
+        }
+        let mut ids = self.ids.write().ok()?;
+        if let Some(&id) = ids.get(term) {
+            return Some(id);
+        }
+        if ids.len() >= TERM_BUDGET {
+            return None;
+        }
+        let id = u32::try_from(ids.len()).ok()?;
+        ids.insert(term.into(), id);
+        Some(id)
     }
 }
 
@@ -156,14 +198,16 @@ mod tests {
         let built = crate::build(&(0..5).map(article).collect::<Vec<_>>()).expect("build");
         let index = built.index;
         let (searcher, f) = (&index.searcher, &index.fields);
-        let one = StoredDoc::decode(&searcher.doc(DocAddress::new(0, 0)).expect("doc"), f).bytes();
+        let one = StoredDoc::decode(&searcher.doc(DocAddress::new(0, 0)).expect("doc"), f);
+        let one = one.bytes() + one.sections.len() * 2;
         // Room for two documents.
         let cache = DocCache::with_budget(searcher, one * 2 + one / 2);
         for round in 0..2 {
             for d in 0..5 {
-                let doc = cache.get(searcher, f, DocAddress::new(0, d)).expect("doc");
-                let again = cache.get(searcher, f, DocAddress::new(0, d)).expect("doc");
+                let (doc, kept) = cache.get(searcher, f, DocAddress::new(0, d)).expect("doc");
+                let (again, _) = cache.get(searcher, f, DocAddress::new(0, d)).expect("doc");
                 assert_eq!(Arc::ptr_eq(&doc, &again), d < 2, "round {round}, document {d}");
+                assert_eq!(kept, d < 2);
                 assert_eq!(doc.url, format!("/nl/c/a{}/", doc.article));
                 assert!(doc.sections.contains(&format!("Tekst van artikel {}.", doc.article)));
             }
@@ -185,5 +229,8 @@ mod tests {
         assert_eq!(calls, 1);
         assert!(!memo.with("\u{0}de", || None, |t| t.is_some()));
         assert!(!memo.with("\u{0}de", || Some("wrong".into()), |t| t.is_some()), "no term is remembered too");
+        let a = memo.term_id("factur");
+        assert_eq!(memo.term_id("wachtwoord"), a.map(|a| a + 1));
+        assert_eq!(memo.term_id("factur"), a);
     }
 }
