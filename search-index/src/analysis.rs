@@ -341,6 +341,17 @@ pub(crate) fn next_word(text: &str, mut at: usize) -> Option<(usize, usize, bool
     Some((start, at, ascii))
 }
 
+/// The words of `text` (see [`next_word`]) short enough to be tokens.
+pub(crate) fn words(text: &str) -> impl Iterator<Item = (usize, usize, bool)> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let word = next_word(text, at)?;
+        at = word.1;
+        Some(word)
+    })
+    .filter(|&(from, to, _)| to - from < MAX_TOKEN_LEN)
+}
+
 /// The terms of `text` in language `code`, in order.
 pub fn terms(code: &str, text: &str) -> Vec<String> {
     tokens(&mut analyzer(code), text).into_iter().map(|t| t.text).collect()

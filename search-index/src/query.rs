@@ -28,7 +28,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 use tantivy_fst::{IntoStreamer, Streamer};
 
-use crate::analysis::{MAX_TOKEN_LEN, next_word, tokens, word_analyzer};
+use crate::analysis::{tokens, word_analyzer, words};
 use crate::compound;
 use crate::index::{RECORD_SEP, SearchError, SearchIndex, UNIT_SEP};
 use crate::schema::{PART_WEIGHTS, WEIGHTS};
@@ -788,13 +788,8 @@ impl<'t> Matcher<'t> {
     /// The words of `text` that `an` turns into one of the terms, in order.
     pub(crate) fn matches(&mut self, an: &mut TextAnalyzer, text: &str) -> Vec<Match<'t>> {
         let mut out = Vec::new();
-        let mut at = 0;
-        while let Some((from, to, ascii)) = next_word(text, at) {
-            at = to;
+        for (from, to, ascii) in words(text) {
             let word = &text[from..to];
-            if word.len() >= MAX_TOKEN_LEN {
-                continue;
-            }
             self.buf.clear();
             if ascii {
                 let bit = ascii_head_bit(&word.as_bytes()[..word.len().min(2)]).unwrap_or(0);
@@ -870,13 +865,8 @@ impl<'t> Matcher<'t> {
     /// The words of `text` that have a term in the current language, with its number.
     fn doc_words(&mut self, an: &mut TextAnalyzer, shared: &WordTerms, text: &str) -> DocWords {
         let mut out = Vec::new();
-        let mut at = 0;
-        while let Some((from, to, ascii)) = next_word(text, at) {
-            at = to;
+        for (from, to, ascii) in words(text) {
             let word = &text[from..to];
-            if word.len() >= MAX_TOKEN_LEN {
-                continue;
-            }
             self.buf.clear();
             if ascii {
                 self.buf.extend(word.bytes().map(|c| char::from(c.to_ascii_lowercase())));
