@@ -41,7 +41,7 @@ rows_from() {
   while IFS= read -r line; do
     line="$(echo "$line" | tr -s ' ' | sed 's/^ //')"
     row "$what" "$prefix${line//|/\\|}" "$cmd"
-  done < <(grep -E "$pattern" "$file" || true)
+  done < <(grep -E "$pattern" "$file" | grep -vE '^ *(Compiling|Finished|Running|Blocking|warning)' || true)
 }
 # Runs a command with its output in FILE; on failure shows the end of it and stops.
 logged() {
