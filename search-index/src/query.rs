@@ -813,10 +813,7 @@ impl<'t> Matcher<'t> {
                     // A word is one token at most (words are cut as the tokenizer cuts them).
                     let found = match self.shared {
                         Some(shared) => {
-                            self.key.clear();
-                            self.key.push_str(&self.memo_lang);
-                            self.key.push('\u{1f}');
-                            self.key.push_str(&self.buf);
+                            self.shared_key();
                             shared.with(&self.key, || tokens(an, word).pop().map(|t| t.text), |t| t.and_then(is_term))
                         }
                         None => tokens(an, word).iter().find_map(|t| is_term(&t.text)),
@@ -830,6 +827,14 @@ impl<'t> Matcher<'t> {
             }
         }
         out
+    }
+
+    /// The key of the word in `buf` in the shared analysis: the language, US, the word.
+    fn shared_key(&mut self) {
+        self.key.clear();
+        self.key.push_str(&self.memo_lang);
+        self.key.push('\u{1f}');
+        self.key.push_str(&self.buf);
     }
 
     /// [`Matcher::matches`] for `text`, a part of the sections of a cached document (`doc`),
@@ -875,10 +880,7 @@ impl<'t> Matcher<'t> {
                 let Some(w) = tokens(words, word).pop() else { continue };
                 self.buf.push_str(&w.text);
             }
-            self.key.clear();
-            self.key.push_str(&self.memo_lang);
-            self.key.push('\u{1f}');
-            self.key.push_str(&self.buf);
+            self.shared_key();
             let id = shared.with(
                 &self.key,
                 || tokens(an, word).pop().map(|t| t.text),

@@ -139,13 +139,17 @@ impl WordTerms {
         analyze: impl FnOnce() -> Option<String>,
         then: impl FnOnce(Option<&str>) -> R,
     ) -> R {
-        if let Ok(map) = self.terms.read()
-            && let Some(known) = map.get(key)
-        {
-            return then(known.as_deref());
+        let mut full = false;
+        if let Ok(map) = self.terms.read() {
+            if let Some(known) = map.get(key) {
+                return then(known.as_deref());
+            }
+            full = map.len() >= WORD_BUDGET;
         }
         let term = analyze();
-        if let Ok(mut map) = self.terms.write()
+        // Once full, a new word takes no write lock.
+        if !full
+            && let Ok(mut map) = self.terms.write()
             && map.len() < WORD_BUDGET
         {
             map.insert(key.into(), term.as_deref().map(Box::from));
