@@ -264,6 +264,10 @@ fn build_reporting(opts: &BuildOptions) -> anyhow::Result<ExitCode> {
                 opts.out_dir.display(),
                 r.elapsed
             );
+            if opts.progress {
+                let steps: Vec<String> = r.phases.iter().map(|(name, d)| format!("{name} {d:.0?}")).collect();
+                eprintln!("steps: {}", steps.join(", "));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(BuildError::Content(diags)) => {

@@ -78,10 +78,10 @@ fn main() {
     // The index part alone: building it from the prepared articles, and related articles.
     let (prepared, diags) = site_builder::prepare(&content, site_builder::Dates::Mtime);
     assert!(diags.is_empty(), "{diags}");
-    let prepared = prepared.expect("content");
+    let mut prepared = prepared.expect("content");
     let published: Vec<usize> =
         (0..prepared.content.articles.len()).filter(|&i| !prepared.content.articles[i].meta.draft).collect();
-    let articles = site_builder::search::articles(&prepared, &published);
+    let articles = site_builder::search::articles(&mut prepared, &published);
     let mut index_times = Vec::new();
     let mut built = None;
     for _ in 0..runs {

@@ -220,19 +220,8 @@ impl MemoAnalyzer {
         while let Some((from, to, ascii)) = next_word(text, at) {
             at = to;
             position += 1;
-            let word = &text[from..to];
-            if word.len() >= MAX_TOKEN_LEN {
+            if !self.fold(&text[from..to], ascii) {
                 continue;
-            }
-            self.buf.clear();
-            if ascii {
-                self.buf.extend(word.bytes().map(|c| char::from(c.to_ascii_lowercase())));
-            } else {
-                let mut stream = self.words.token_stream(word);
-                if !stream.advance() {
-                    continue;
-                }
-                self.buf.push_str(&stream.token().text);
             }
             let new = match self.memo.get_key_value(self.buf.as_str()) {
                 Some((word, (Some(term), seen))) => {
@@ -243,12 +232,51 @@ impl MemoAnalyzer {
                 Some((_, (None, _))) => continue,
                 None => true,
             };
+            let word = &text[from..to];
             let term: Option<std::sync::Arc<str>> = tokens(&mut self.analyzer, word).pop().map(|t| t.text.into());
             if let Some(term) = &term {
                 f(Term { from, to, position: position - 1, word: &self.buf, term, shared: term, new });
             }
             self.memo.insert(self.buf.clone(), (term, std::cell::Cell::new(1)));
         }
+    }
+
+    /// The terms of the words of `text` that `known` has (folded word -> term), in order:
+    /// [`Self::for_each`] once every word has been analyzed, without analyzing or remembering.
+    pub fn for_each_known<'k, V>(
+        &mut self,
+        text: &str,
+        known: &'k std::collections::HashMap<String, V, FxBuildHasher>,
+        term: impl Fn(&'k V) -> &'k str,
+        mut f: impl FnMut(&'k str),
+    ) {
+        let mut at = 0;
+        while let Some((from, to, ascii)) = next_word(text, at) {
+            at = to;
+            if self.fold(&text[from..to], ascii)
+                && let Some(v) = known.get(self.buf.as_str())
+            {
+                f(term(v));
+            }
+        }
+    }
+
+    /// Lowercases and folds `word` into `self.buf`; false for a word not to index.
+    fn fold(&mut self, word: &str, ascii: bool) -> bool {
+        if word.len() >= MAX_TOKEN_LEN {
+            return false;
+        }
+        self.buf.clear();
+        if ascii {
+            self.buf.extend(word.bytes().map(|c| char::from(c.to_ascii_lowercase())));
+        } else {
+            let mut stream = self.words.token_stream(word);
+            if !stream.advance() {
+                return false;
+            }
+            self.buf.push_str(&stream.token().text);
+        }
+        true
     }
 
     /// Every word this analyzer has seen that is no stop word, with its term and how often it

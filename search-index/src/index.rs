@@ -14,10 +14,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use tantivy::directory::RamDirectory;
+use tantivy::directory::{OwnedBytes, RamDirectory};
 use tantivy::schema::document::TantivyDocument;
 use tantivy::store::Compressor;
 use tantivy::tokenizer::{TextAnalyzer, Token};
@@ -101,25 +102,36 @@ pub struct BuildStats {
 
 /// A stable fingerprint of everything the index is made from: equal input, equal index.
 pub fn fingerprint(articles: &[Article]) -> u64 {
+    // Each article on its own (in parallel), then the articles' fingerprints in order.
+    let each: Vec<u64> = articles
+        .par_iter()
+        .with_min_len(256)
+        .map(|a| {
+            let mut h = Fnv::default();
+            for s in [&a.lang, &a.category, &a.category_title, &a.url, &a.title] {
+                h.str(s);
+            }
+            h.str(a.description.as_deref().unwrap_or("\u{0}"));
+            h.write(&(a.tags.len() as u64).to_le_bytes());
+            for t in &a.tags {
+                h.str(t);
+            }
+            h.write(&(a.sections.len() as u64).to_le_bytes());
+            for s in &a.sections {
+                h.str(&s.anchor);
+                h.str(&s.heading);
+                h.str(&s.text);
+            }
+            h.0
+        })
+        .collect();
     let mut h = Fnv::default();
     h.write(MAGIC);
     h.write(&FORMAT.to_le_bytes());
     h.str(tantivy::version_string());
-    for a in articles {
-        for s in [&a.lang, &a.category, &a.category_title, &a.url, &a.title] {
-            h.str(s);
-        }
-        h.str(a.description.as_deref().unwrap_or("\u{0}"));
-        h.write(&(a.tags.len() as u64).to_le_bytes());
-        for t in &a.tags {
-            h.str(t);
-        }
-        h.write(&(a.sections.len() as u64).to_le_bytes());
-        for s in &a.sections {
-            h.str(&s.anchor);
-            h.str(&s.heading);
-            h.str(&s.text);
-        }
+    h.write(&(each.len() as u64).to_le_bytes());
+    for f in each {
+        h.write(&f.to_le_bytes());
     }
     h.0
 }
@@ -205,42 +217,39 @@ pub struct Built {
 
 /// Builds the index of `articles` in memory. Article numbers are positions in `articles`.
 pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
+    build_with(articles, fingerprint(articles))
+}
+
+/// [`build`], with the articles' [`fingerprint`] already computed.
+pub fn build_with(articles: &[Article], fingerprint: u64) -> Result<Built, SearchError> {
     let mut stats = BuildStats::default();
     let start = Instant::now();
     let (schema, fields) = Fields::schema();
-    let (mut docs, terms, mut words, vocabularies) = articles
+    // 1. The vocabulary: every word analyzed once per worker thread (an analyzer remembers the
+    //    words it has seen; one per rayon split would analyze the same words over and over),
+    //    and what related articles need.
+    let slots: Vec<Mutex<(HashMap<String, MemoAnalyzer>, Words)>> =
+        (0..rayon::current_num_threads()).map(|_| Mutex::default()).collect();
+    let terms: Vec<ArticleTerms> = articles
         .par_iter()
-        .enumerate()
         .with_min_len(64)
-        .fold(
-            || (Vec::new(), Vec::new(), Words::default(), HashMap::<String, MemoAnalyzer>::new()),
-            |(mut docs, mut terms, mut words, mut cache), (i, a)| {
-                let an = cache.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
-                let (doc, t) = document(&fields, i as u64, a, an, &mut words);
-                docs.push(doc);
-                terms.push(t);
-                (docs, terms, words, cache)
-            },
-        )
-        .map(|(docs, terms, words, cache)| {
-            let mut vocabularies: HashMap<String, Vocabulary> = HashMap::new();
-            for (lang, an) in cache {
-                vocabularies.entry(lang).or_default().add(an);
-            }
-            (docs, terms, words, vocabularies)
+        .map(|a| {
+            let slot = &slots[rayon::current_thread_index().unwrap_or(0) % slots.len()];
+            let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+            let (cache, words) = &mut *slot;
+            let an = cache.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
+            gather(a, an, words)
         })
-        .reduce(
-            || (Vec::new(), Vec::new(), Words::default(), HashMap::new()),
-            |(mut docs, mut terms, mut words, mut vocabularies), (more, more_terms, other, more_vocabularies)| {
-                docs.extend(more);
-                terms.extend(more_terms);
-                words.merge(other);
-                for (lang, v) in more_vocabularies {
-                    vocabularies.entry(lang).or_default().merge(v);
-                }
-                (docs, terms, words, vocabularies)
-            },
-        );
+        .collect();
+    let mut words = Words::default();
+    let mut vocabularies: HashMap<String, Vocabulary> = HashMap::new();
+    for slot in slots {
+        let (cache, more) = slot.into_inner().unwrap_or_else(|e| e.into_inner());
+        words.merge(more);
+        for (lang, an) in cache {
+            vocabularies.entry(lang).or_default().add(an);
+        }
+    }
     // Compound words: split with each language's own vocabulary; their parts are indexed in
     // the parts fields.
     let mut languages: Vec<&String> = vocabularies.keys().collect();
@@ -267,15 +276,11 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
             words.add_forms(word, forms);
         }
     }
-    docs.par_iter_mut().zip(articles).with_min_len(64).for_each_init(HashMap::new, |verbs, (d, a)| {
-        if let Some(c) = compounds.get(&a.lang) {
-            c.add_parts(&fields, &mut d.doc);
-            c.add_separated(&mut d.doc, &d.separated, verbs);
-        }
-    });
-    stats.documents = docs.len();
+    stats.documents = articles.len();
     stats.analyze = start.elapsed();
 
+    // 2. The documents, made a batch at a time on threads of their own while this thread adds
+    //    the batches before to the index: the site's text is never held twice over.
     let start = Instant::now();
     let settings = IndexSettings {
         docstore_compression: Compressor::Lz4,
@@ -290,22 +295,58 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
         .settings(settings)
         .tokenizers(tokenizers)
         .single_segment_index_writer::<TantivyDocument>(dir.clone(), 32 * 1024 * 1024)?;
-    for d in docs {
-        writer.add_document(d.doc)?;
-    }
+    std::thread::scope(|scope| -> Result<(), SearchError> {
+        let (fields, compounds) = (&fields, &compounds);
+        // Two makers take turns batch by batch (plain threads: idle rayon workers spin, and
+        // the writer needs its core); the writer takes the batches in order.
+        let makers: Vec<_> = (0..MAKERS)
+            .map(|m| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<TantivyDocument>>(1);
+                scope.spawn(move || {
+                    let (mut analyzers, mut verbs) = (HashMap::new(), HashMap::new());
+                    for (k, batch) in articles.chunks(BATCH).enumerate().skip(m).step_by(MAKERS) {
+                        let docs = batch
+                            .iter()
+                            .enumerate()
+                            .map(|(j, a)| {
+                                let an = analyzers.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
+                                document(fields, (k * BATCH + j) as u64, a, an, compounds.get(&a.lang), &mut verbs)
+                            })
+                            .collect();
+                        if tx.send(docs).is_err() {
+                            break; // the writer failed
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        for k in 0..articles.len().div_ceil(BATCH) {
+            let Ok(docs) = makers[k % MAKERS].recv() else { break };
+            for d in docs {
+                writer.add_document(d)?;
+            }
+        }
+        Ok(())
+    })?;
     let index = writer.finalize()?;
     let files = index_files(&index, &dir)?;
     let urls: Vec<String> = articles.iter().map(|a| a.url.clone()).collect();
-    let fingerprint = fingerprint(articles);
     let words = words.into_sorted();
     let packed = pack(fingerprint, &urls, &words, &files);
+    drop(files);
     stats.index = start.elapsed();
 
     let start = Instant::now();
-    let index = SearchIndex::open(files, fingerprint, urls, words)?;
+    let index = SearchIndex::open(dir, fingerprint, urls, words)?;
     stats.open = start.elapsed();
     Ok(Built { index, packed, stats, terms })
 }
+
+/// Articles per batch of documents handed to the index writer.
+const BATCH: usize = 128;
+/// Threads making documents for the index writer.
+const MAKERS: usize = 2;
 
 /// Words as they occur in the articles (folded, not stemmed) -> the terms they were indexed as:
 /// typos and unfinished words are matched against words, not stems, since stemming changes
@@ -576,7 +617,7 @@ impl Compounds {
 /// The `index.bin` format: magic, format, fingerprint, the article URLs, the words (each with
 /// its terms, the terms of its parts, of its other forms, and its languages), the files, then
 /// the checksum of all that.
-fn pack(fingerprint: u64, urls: &[String], words: &[WordEntry], files: &[(String, Vec<u8>)]) -> Vec<u8> {
+fn pack(fingerprint: u64, urls: &[String], words: &[WordEntry], files: &[(String, OwnedBytes)]) -> Vec<u8> {
     let size: usize = files.iter().map(|(n, b)| n.len() + b.len() + 16).sum::<usize>()
         + urls.iter().map(|u| u.len() + 8).sum::<usize>();
     let mut out = Vec::with_capacity(size + 64);
@@ -663,36 +704,66 @@ impl tantivy::tokenizer::TokenStream for TermsStream<'_> {
 pub(crate) const UNIT_SEP: char = '\u{1f}';
 pub(crate) const RECORD_SEP: char = '\u{1e}';
 
-/// A document before the vocabulary is complete: the tantivy document, and the verbs written
-/// apart from their particle, with their field.
-struct Document {
-    doc: TantivyDocument,
-    separated: Vec<(tantivy::schema::Field, String, &'static str)>,
+/// The texts of an article's searchable fields, as analyzed: title, description, tags,
+/// headings, body (its sections' texts).
+fn searchable_texts(a: &Article) -> [(String, Part); 5] {
+    let headings: Vec<&str> = a.sections.iter().map(|s| s.heading.as_str()).filter(|h| !h.is_empty()).collect();
+    let body = a.sections.iter().map(|s| s.text.trim()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n");
+    [
+        (a.title.clone(), Part::Title),
+        (a.description.clone().unwrap_or_default(), Part::Description),
+        (a.tags.join("\n"), Part::Tags),
+        (headings.join("\n"), Part::Other),
+        (body, Part::Body),
+    ]
 }
 
-/// The tantivy document of one article, and what related articles need of it. Records which
-/// word became which term in `words` (each word once per analyzer: the analyzer remembers the
-/// words it has seen).
-fn document(f: &Fields, id: u64, a: &Article, an: &mut MemoAnalyzer, words: &mut Words) -> (Document, ArticleTerms) {
+/// What the vocabulary and related articles need of one article: records which word became
+/// which term in `words` (each word once per analyzer: the analyzer remembers the words it
+/// has seen).
+fn gather(a: &Article, an: &mut MemoAnalyzer, words: &mut Words) -> ArticleTerms {
     let mut related = ArticleTerms::default();
     let mut distinct = HashSet::default();
-    // The terms, as the `terms` tokenizer reads them back.
-    let mut pretok = |text: &str, part: Part| {
-        let mut terms = String::with_capacity(text.len());
+    for (text, part) in &searchable_texts(a) {
         an.for_each(text, |t| {
             if t.new {
                 words.add(t.word, t.term);
             }
-            related.add(part, t.shared, &mut distinct);
-            terms.push_str(t.term);
-            terms.push(TERM_SEP);
+            related.add(*part, t.shared, &mut distinct);
         });
-        terms
-    };
-    let description = a.description.as_deref().unwrap_or("");
-    let headings: Vec<&str> = a.sections.iter().map(|s| s.heading.as_str()).filter(|h| !h.is_empty()).collect();
-    let body = a.sections.iter().map(|s| s.text.trim()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n");
-    let mut stored = String::with_capacity(body.len() + 256);
+    }
+    related
+}
+
+/// The tantivy document of one article, once the vocabulary is complete (`compounds`: its
+/// language's; `None` when the language has no words at all).
+fn document(
+    f: &Fields,
+    id: u64,
+    a: &Article,
+    an: &mut MemoAnalyzer,
+    compounds: Option<&Compounds>,
+    verbs: &mut HashMap<(String, &'static str), String>,
+) -> TantivyDocument {
+    let texts = searchable_texts(a);
+    let mut d = TantivyDocument::default();
+    for ((text, _), field) in texts.iter().zip([f.title, f.description, f.tags, f.headings, f.body]) {
+        // The terms, as the `terms` tokenizer reads them back.
+        let mut terms = String::with_capacity(text.len());
+        if let Some(c) = compounds {
+            an.for_each_known(
+                text,
+                &c.vocabulary.0,
+                |(term, _)| term,
+                |term| {
+                    terms.push_str(term);
+                    terms.push(TERM_SEP);
+                },
+            );
+        }
+        d.add_text(field, terms);
+    }
+    let mut stored = String::with_capacity(texts[4].0.len() + 256);
     for (i, s) in a.sections.iter().enumerate() {
         if i > 0 {
             stored.push(RECORD_SEP);
@@ -704,38 +775,36 @@ fn document(f: &Fields, id: u64, a: &Article, an: &mut MemoAnalyzer, words: &mut
             stored.extend(part.chars().map(|c| if c == UNIT_SEP || c == RECORD_SEP { ' ' } else { c }));
         }
     }
-    // Dutch verbs written apart from their particle (`logt ... in`), found in the vocabulary
-    // once it is complete.
-    let mut separated = Vec::new();
-    if crate::analysis::stemmer_language(&a.lang) == Some(tantivy::tokenizer::Language::Dutch) {
-        for (field, text) in [(f.title, a.title.as_str()), (f.description, description)] {
-            separated.extend(compound::separated_verbs(text).into_iter().map(|(v, p)| (field, v, p)));
-        }
-        for h in &headings {
-            separated.extend(compound::separated_verbs(h).into_iter().map(|(v, p)| (f.headings, v, p)));
-        }
-        separated.extend(compound::separated_verbs(&body).into_iter().map(|(v, p)| (f.body, v, p)));
-    }
-    let mut d = TantivyDocument::default();
-    d.add_text(f.title, pretok(&a.title, Part::Title));
-    d.add_text(f.description, pretok(description, Part::Description));
-    d.add_text(f.tags, pretok(&a.tags.join("\n"), Part::Tags));
-    d.add_text(f.headings, pretok(&headings.join("\n"), Part::Other));
-    d.add_text(f.body, pretok(&body, Part::Body));
     d.add_text(f.category, &a.category);
     d.add_text(f.language, &a.lang);
     d.add_text(f.url, &a.url);
     d.add_u64(f.article, id);
     d.add_u64(f.long, u64::from(a.is_long()));
     d.add_text(f.stored_title, &a.title);
-    d.add_text(f.summary, description);
+    d.add_text(f.summary, a.description.as_deref().unwrap_or(""));
     d.add_text(f.category_title, &a.category_title);
     d.add_text(f.sections, &stored);
-    (Document { doc: d, separated }, related)
+    if let Some(c) = compounds {
+        c.add_parts(f, &mut d);
+        // Dutch verbs written apart from their particle (`logt ... in`).
+        if crate::analysis::stemmer_language(&a.lang) == Some(tantivy::tokenizer::Language::Dutch) {
+            // Each heading on its own: a particle never belongs to the heading before it.
+            let headings = a.sections.iter().map(|s| s.heading.as_str()).filter(|h| !h.is_empty());
+            let verb_texts = [(f.title, texts[0].0.as_str()), (f.description, texts[1].0.as_str())]
+                .into_iter()
+                .chain(headings.map(|h| (f.headings, h)))
+                .chain([(f.body, texts[4].0.as_str())]);
+            let separated: Vec<_> = verb_texts
+                .flat_map(|(field, text)| compound::separated_verbs(text).into_iter().map(move |(v, p)| (field, v, p)))
+                .collect();
+            c.add_separated(&mut d, &separated, verbs);
+        }
+    }
+    d
 }
 
 /// The files an open reader needs: `meta.json` and every segment file, sorted by name.
-fn index_files(index: &Index, dir: &RamDirectory) -> Result<Vec<(String, Vec<u8>)>, SearchError> {
+fn index_files(index: &Index, dir: &RamDirectory) -> Result<Vec<(String, OwnedBytes)>, SearchError> {
     let mut names = vec![std::path::PathBuf::from("meta.json")];
     names.extend(index.load_metas()?.list_segment_files());
     names.sort();
@@ -745,8 +814,8 @@ fn index_files(index: &Index, dir: &RamDirectory) -> Result<Vec<(String, Vec<u8>
         if !dir.exists(&name).map_err(|e| SearchError::Format(e.to_string()))? {
             continue; // e.g. no deletes file
         }
-        let bytes =
-            dir.open_read(&name).map_err(|e| SearchError::Format(e.to_string()))?.read_bytes()?.as_slice().to_vec();
+        // The directory's own bytes, not a copy.
+        let bytes = dir.open_read(&name).map_err(|e| SearchError::Format(e.to_string()))?.read_bytes()?;
         files.push((name.to_string_lossy().into_owned(), bytes));
     }
     Ok(files)
@@ -754,15 +823,11 @@ fn index_files(index: &Index, dir: &RamDirectory) -> Result<Vec<(String, Vec<u8>
 
 impl SearchIndex {
     fn open(
-        files: Vec<(String, Vec<u8>)>,
+        dir: RamDirectory,
         fingerprint: u64,
         article_urls: Vec<String>,
         words: Vec<WordEntry>,
     ) -> Result<Self, SearchError> {
-        let dir = RamDirectory::create();
-        for (name, bytes) in &files {
-            dir.atomic_write(Path::new(name), bytes)?;
-        }
         let index = Index::open(dir)?;
         let fields = Fields::from_schema(&index.schema())?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
@@ -882,15 +947,15 @@ impl SearchIndex {
             return Err(SearchError::Format("words out of order".into()));
         }
         let n = u32::from_le_bytes(r.array()?) as usize;
-        let mut files = Vec::with_capacity(n.min(1024));
+        let dir = RamDirectory::create();
         for _ in 0..n {
             let name = r.string()?;
             if name.contains('/') || name.contains('\\') || name.starts_with('.') {
                 return Err(SearchError::Format(format!("unexpected file name {name:?}")));
             }
-            files.push((name, r.bytes()?.to_vec()));
+            dir.atomic_write(Path::new(&name), r.bytes()?)?;
         }
-        SearchIndex::open(files, fingerprint, urls, words)
+        SearchIndex::open(dir, fingerprint, urls, words)
     }
 
     /// Opens `<dir>/index.bin`.
@@ -1005,4 +1070,51 @@ fn vocabulary(searcher: &Searcher, fields: &Fields) -> Result<tantivy_fst::Map<V
     }
     tantivy_fst::Map::from_iter(all.into_iter().map(|(k, (mask, df))| (k, (mask << 32) | df.min(u64::from(u32::MAX)))))
         .map_err(|e| SearchError::Format(format!("vocabulary: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SearchRequest;
+
+    /// Documents are made in batches on several threads; each must still be its own article.
+    #[test]
+    fn every_article_of_a_many_batch_build_is_found_as_itself() {
+        let n = 3 * BATCH + 7;
+        let articles: Vec<Article> = (0..n)
+            .map(|i| {
+                let lang = if i % 3 == 0 { "en" } else { "nl" };
+                Article {
+                    lang: lang.into(),
+                    category: "c".into(),
+                    category_title: "C".into(),
+                    url: format!("/{lang}/c/a{i}/"),
+                    title: format!("Artikel {i}"),
+                    description: None,
+                    tags: vec![],
+                    sections: vec![Section {
+                        text: format!("Een tekst over kenmerk zq{i}w en wachtwoorden."),
+                        ..Section::default()
+                    }],
+                }
+            })
+            .collect();
+        let built = build(&articles).expect("build");
+        assert_eq!(built.terms.len(), n);
+        for (i, a) in articles.iter().enumerate() {
+            let found = built.index.search(&SearchRequest::new(&format!("zq{i}w"))).expect("search");
+            let urls: Vec<&str> = found.results.iter().map(|h| h.url.as_str()).collect();
+            assert_eq!(urls, [a.url.as_str()], "article {i}");
+            assert_eq!(built.index.article_url(i), Some(a.url.as_str()));
+            // In order: document i is article i.
+            use tantivy::schema::Value as _;
+            let doc: TantivyDocument =
+                built.index.searcher.doc(tantivy::DocAddress::new(0, i as u32)).expect("stored document");
+            let number = doc.get_first(built.index.fields.article).and_then(|v| v.as_u64());
+            assert_eq!(number, Some(i as u64), "document {i}");
+        }
+        // The same articles give the same index, whatever thread made which batch.
+        let again = build(&articles).expect("build");
+        assert_eq!(again.packed.len(), built.packed.len());
+    }
 }

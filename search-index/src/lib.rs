@@ -22,6 +22,8 @@ mod stored;
 pub mod text;
 
 pub use cache::{Answer, AnswerCache};
-pub use index::{Article, BuildStats, Built, INDEX_FILE, SearchError, SearchIndex, Section, build, fingerprint};
+pub use index::{
+    Article, BuildStats, Built, INDEX_FILE, SearchError, SearchIndex, Section, build, build_with, fingerprint,
+};
 pub use query::{Hit, SearchRequest, SearchResults};
 pub use related::ArticleTerms;

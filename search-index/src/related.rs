@@ -409,11 +409,11 @@ mod tests {
         let content = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
         let (prepared, diags) = site_builder::prepare(&content, site_builder::Dates::Mtime);
         assert!(diags.is_empty(), "{diags}");
-        let prepared = prepared.expect("content");
+        let mut prepared = prepared.expect("content");
         let published: Vec<usize> =
             (0..prepared.content.articles.len()).filter(|&i| !prepared.content.articles[i].meta.draft).collect();
         // (The site builder's articles are of its own copy of this crate.)
-        let articles: Vec<Article> = site_builder::search::articles(&prepared, &published)
+        let articles: Vec<Article> = site_builder::search::articles(&mut prepared, &published)
             .into_iter()
             .map(|a| Article {
                 lang: a.lang,

@@ -6,7 +6,7 @@
 //! Run: `cargo bench -p site-builder --bench build` (or `-- 1000 10000 50000`). Output goes to
 //! `$TMPDIR`; `TMPDIR=/dev/shm` measures the builder without the disk's inode allocation.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const CATEGORIES: usize = 40;
@@ -40,22 +40,37 @@ const WORDS: &[&str] = &[
 ];
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if sizes.is_empty() { vec![1_000, 10_000] } else { sizes };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--content DIR`: build that content (e.g. the search bench's `--keep` corpus) instead.
+    let given = args.iter().position(|a| a == "--content").and_then(|i| args.get(i + 1)).map(PathBuf::from);
+    let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let sizes = match (&given, sizes.is_empty()) {
+        (Some(_), _) => vec![0],
+        (None, true) => vec![1_000, 10_000],
+        (None, false) => sizes,
+    };
     println!(
         "{:>8} {:>8} {:>12} {:>12} {:>12} {:>12}",
         "articles", "pages", "check", "fresh build", "rebuild", "peak RSS"
     );
     for n in sizes {
         let dir = tempfile::tempdir().expect("tempdir");
-        let content = dir.path().join("content");
-        generate(&content, n);
-        let runs = if n >= 10_000 { 3 } else { 5 };
+        let content = match &given {
+            Some(c) => c.clone(),
+            None => {
+                let content = dir.path().join("content");
+                generate(&content, n);
+                content
+            }
+        };
+        let runs = if n >= 10_000 || given.is_some() { 3 } else { 5 };
         let mut check = Vec::new();
         let mut fresh = Vec::new();
         let mut rebuild = Vec::new();
         let mut peak_kib = 0;
         let mut pages = 0;
+        let mut articles = 0;
+        let mut phases = Vec::new();
         for run in 0..runs {
             let start = Instant::now();
             let (_, diags) = site_builder::prepare(&content, site_builder::Dates::Mtime);
@@ -72,6 +87,8 @@ fn main() {
             let report = site_builder::build(&opts).unwrap_or_else(|e| panic!("{e}"));
             fresh.push(start.elapsed());
             pages = report.pages;
+            articles = report.articles;
+            phases = report.phases;
             peak_kib = peak_kib.max(peak_rss_kib().saturating_sub(base));
 
             // The same build again, nothing changed (what `serve` does after an edit).
@@ -86,13 +103,15 @@ fn main() {
         };
         println!(
             "{:>8} {:>8} {:>12} {:>12} {:>12} {:>9.1} MB",
-            n,
+            articles,
             pages,
             median(&mut check),
             median(&mut fresh),
             median(&mut rebuild),
             peak_kib as f64 / 1024.0
         );
+        let steps: Vec<String> = phases.iter().map(|(name, d)| format!("{name} {}", fmt(*d))).collect();
+        println!("{:>8} last fresh build: {}", "", steps.join(", "));
     }
 }
 

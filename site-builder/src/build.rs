@@ -46,6 +46,28 @@ pub struct BuildReport {
     /// Files written or removed; 0 when nothing changed.
     pub written: usize,
     pub elapsed: Duration,
+    /// Wall time of each step, in order.
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+/// Wall times of the steps of a build.
+#[derive(Debug)]
+struct Phases {
+    last: Instant,
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn start() -> Self {
+        Self { last: Instant::now(), done: Vec::new() }
+    }
+
+    /// Ends step `name` now; the next step starts.
+    fn end(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.done.push((name, now - self.last));
+        self.last = now;
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,10 +99,15 @@ pub struct Prepared {
 /// Loads, renders and checks everything. Every problem is in the returned diagnostics; the
 /// content is returned when it could be loaded at all.
 pub fn prepare(content_dir: &Path, dates: Dates) -> (Option<Prepared>, Diagnostics) {
+    prepare_timed(content_dir, dates, &mut Phases::start())
+}
+
+fn prepare_timed(content_dir: &Path, dates: Dates, phases: &mut Phases) -> (Option<Prepared>, Diagnostics) {
     let (content, mut diags) = match Content::load(content_dir, dates) {
         Ok(x) => x,
         Err(d) => return (None, d),
     };
+    phases.end("load");
     let (rendered, intros) = {
         let links = LinkTable::new(&content);
         let rendered: Vec<Rendered> =
@@ -89,6 +116,7 @@ pub fn prepare(content_dir: &Path, dates: Dates) -> (Option<Prepared>, Diagnosti
             content.categories.par_iter().map(|c| markdown::render(&c.source, &links)).collect();
         (rendered, intros)
     };
+    phases.end("markdown");
     for (i, r) in rendered.iter().chain(intros.iter()).enumerate() {
         diags.extend(r.diags.clone());
         let source = if i < content.articles.len() {
@@ -113,6 +141,7 @@ pub fn prepare(content_dir: &Path, dates: Dates) -> (Option<Prepared>, Diagnosti
     diags.extend(check_aliases(&content));
     diags.extend(check_templates(content_dir));
     diags.sort();
+    phases.end("checks");
     (Some(Prepared { content, rendered, intros }), diags)
 }
 
@@ -240,19 +269,22 @@ fn check_templates(content_dir: &Path) -> Diagnostics {
 /// Builds the site into `opts.out_dir`. Refuses to build content with problems.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
     let start = Instant::now();
-    let (prepared, diags) = prepare(&opts.content_dir, opts.dates);
+    let mut phases = Phases::start();
+    let (prepared, diags) = prepare_timed(&opts.content_dir, opts.dates, &mut phases);
     if !diags.is_empty() {
         return Err(BuildError::Content(diags));
     }
-    let Some(p) = prepared else { return Err(BuildError::Content(diags)) };
+    let Some(mut p) = prepared else { return Err(BuildError::Content(diags)) };
     if opts.progress {
         eprintln!("checked {} files in {:.0?}", p.content.articles.len() + p.content.categories.len(), start.elapsed());
     }
     // The search index comes first: related articles are read from it.
     let published = published_articles(&p.content);
     let index_start = Instant::now();
-    let search = crate::search::prepare_index(&p, &published, &opts.out_dir)?;
+    let search = crate::search::prepare_index(&mut p, &published, &opts.out_dir)?;
+    phases.end("search index");
     let related = crate::search::related(&search)?;
+    phases.end("related");
     if opts.progress {
         eprintln!(
             "{} the search index of {} articles and found related articles in {:.0?}",
@@ -295,6 +327,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
         }
         Ok(())
     })?;
+    phases.end("pages");
     write("sitemap.xml", site.sitemap().as_bytes())?;
     write("robots.txt", site.robots().as_bytes())?;
     let mut keep: HashSet<PathBuf> = pages.iter().map(|p| PathBuf::from(&p.path)).collect();
@@ -317,12 +350,14 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
     write(&strings_rel.to_string_lossy(), crate::search::strings_json(&p).as_bytes())?;
     keep.insert(strings_rel);
     let removed = if fresh { 0 } else { remove_stale(out, &keep)? };
+    phases.end("rest");
     Ok(BuildReport {
         articles: site.published.len(),
         pages: total,
         redirects: pages.iter().filter(|p| matches!(p.kind, PageKind::Redirect { .. })).count(),
         written: written.into_inner() + removed,
         elapsed: start.elapsed(),
+        phases: phases.done,
     })
 }
 
@@ -713,11 +748,11 @@ impl<'a> Site<'a> {
         let edit_url = c.config.site.edit_url.as_ref().map(|base| format!("{base}{}", a.source.rel));
         let related: Vec<LinkCtx> =
             self.related.get(&index).into_iter().flatten().map(|&i| self.article_link(i)).collect();
-        let words = r.text.split_whitespace().count();
+        let words = r.words;
         context! {
             page => context! {
                 kind => "article", title => a.title,
-                description => a.meta.description.clone().unwrap_or_else(|| summary(&r.text, 160)),
+                description => a.meta.description.clone().unwrap_or_else(|| r.summary.clone()),
                 url => article_url(&a.lang, &a.category, &a.slug), languages => self.languages(&a.lang, &urls),
                 breadcrumbs => vec![
                     LinkCtx { title: self.t(&a.lang).get("tab_solutions").cloned().unwrap_or_default(), url: home_url(&a.lang), description: None },
@@ -806,8 +841,22 @@ impl<'a> Site<'a> {
 
 /// The first sentence-ish `max` characters of a text.
 pub fn summary(text: &str, max: usize) -> String {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.chars().count() <= max {
+    // The words up to just past `max` characters decide it; the rest is never looked at.
+    let mut head = String::new();
+    let mut chars = 0;
+    for word in text.split_whitespace() {
+        if !head.is_empty() {
+            head.push(' ');
+            chars += 1;
+        }
+        head.push_str(word);
+        chars += word.chars().count();
+        if chars > max {
+            break;
+        }
+    }
+    let text = head;
+    if chars <= max {
         return text;
     }
     let cut: String = text.chars().take(max).collect();

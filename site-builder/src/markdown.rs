@@ -33,8 +33,10 @@ pub struct Rendered {
     /// Ids of the headings, for anchor checks.
     pub ids: HashSet<String>,
     pub anchor_refs: Vec<AnchorRef>,
-    /// Text without markup, for summaries and search.
-    pub text: String,
+    /// Number of words of the text (without markup).
+    pub words: usize,
+    /// The start of the text, for a page without a description (see [`crate::build::summary`]).
+    pub summary: String,
     /// Sections by `##`/`###` heading: (id, heading, text), the text before the first heading
     /// under an empty id.
     pub sections: Vec<(String, String, String)>,
@@ -50,6 +52,9 @@ fn options() -> Options {
         | Options::ENABLE_SMART_PUNCTUATION
 }
 
+/// Length of [`Rendered::summary`].
+pub const SUMMARY_CHARS: usize = 160;
+
 /// Renders the body of `source`. `links` resolves and checks link targets.
 pub fn render(source: &Source, links: &LinkTable<'_>) -> Rendered {
     let body = source.body();
@@ -60,6 +65,8 @@ pub fn render(source: &Source, links: &LinkTable<'_>) -> Rendered {
     // Open heading: (index of its Start event in `events`, level, collected text).
     let mut heading: Option<(usize, HeadingLevel, String)> = None;
     let mut section = (String::new(), String::new(), String::new());
+    // The text without markup: only its word count and its start are kept.
+    let mut text = String::new();
 
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let event = match event {
@@ -145,14 +152,14 @@ pub fn render(source: &Source, links: &LinkTable<'_>) -> Rendered {
                     h.push_str(t);
                 } else {
                     section.2.push_str(t);
-                    out.text.push_str(t);
+                    text.push_str(t);
                 }
                 event
             }
             Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell) => {
                 if heading.is_none() {
                     section.2.push(' ');
-                    out.text.push(' ');
+                    text.push(' ');
                 }
                 event
             }
@@ -161,11 +168,18 @@ pub fn render(source: &Source, links: &LinkTable<'_>) -> Rendered {
         events.push(event);
     }
     out.sections.push(section);
+    out.words = text.split_whitespace().count();
+    out.summary = crate::build::summary(&text, SUMMARY_CHARS);
     out.sections.retain(|(id, _, text)| !(id.is_empty() && text.trim().is_empty()));
 
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     out.html = if has_raw_html { SANITIZER.clean(&html).to_string() } else { html };
+    // Kept until the pages are written, for every article at once: no room to spare.
+    out.html.shrink_to_fit();
+    for (_, _, text) in &mut out.sections {
+        text.shrink_to_fit();
+    }
     out
 }
 

@@ -42,27 +42,26 @@ pub struct SiteIndex {
     pub terms: Option<Vec<ArticleTerms>>,
 }
 
-/// What the index gets of each published article.
-pub fn articles(p: &Prepared, published: &[usize]) -> Vec<Article> {
+/// What the index gets of each published article. Takes the articles' sections out of `p`
+/// (nothing after the index needs them), so that the site's text is not held twice.
+pub fn articles(p: &mut Prepared, published: &[usize]) -> Vec<Article> {
+    let taken: Vec<Vec<(String, String, String)>> =
+        published.iter().map(|&i| std::mem::take(&mut p.rendered[i].sections)).collect();
     let c = &p.content;
     let category_titles: HashMap<(&str, &str), &str> =
         c.categories.iter().map(|cat| ((cat.lang.as_str(), cat.slug.as_str()), cat.title.as_str())).collect();
     published
         .par_iter()
-        .map(|&i| {
+        .zip(taken)
+        .map(|(&i, taken)| {
             let a = &c.articles[i];
-            let r = &p.rendered[i];
-            let mut sections: Vec<Section> = r
-                .sections
-                .iter()
-                .map(|(anchor, heading, text)| Section {
-                    anchor: anchor.clone(),
-                    heading: heading.clone(),
-                    text: normalize_space(text),
-                })
+            let mut sections: Vec<Section> = taken
+                .into_iter()
+                .map(|(anchor, heading, text)| Section { anchor, heading, text: normalize_space(&text) })
                 .collect();
             if sections.is_empty() {
-                sections.push(Section { text: normalize_space(&r.text), ..Section::default() });
+                // No text at all (the text before the first heading is a section).
+                sections.push(Section::default());
             }
             Article {
                 lang: a.lang.clone(),
@@ -96,7 +95,7 @@ fn normalize_space(s: &str) -> String {
 
 /// The index for `published`: the one in `out/search/` when it was made from the same articles,
 /// else a new one.
-pub fn prepare_index(p: &Prepared, published: &[usize], out: &Path) -> Result<SiteIndex, BuildError> {
+pub fn prepare_index(p: &mut Prepared, published: &[usize], out: &Path) -> Result<SiteIndex, BuildError> {
     let articles = articles(p, published);
     let fingerprint = search_index::fingerprint(&articles);
     let existing = out.join(SEARCH_DIR).join(search_index::INDEX_FILE);
@@ -106,7 +105,12 @@ pub fn prepare_index(p: &Prepared, published: &[usize], out: &Path) -> Result<Si
     {
         return Ok(SiteIndex { index, packed: None, numbers: published.to_vec(), articles, terms: None });
     }
-    let built = search_index::build(&articles)?;
+    let built = search_index::build_with(&articles, fingerprint)?;
+    // Related articles read what the build gathered, not the text.
+    let mut articles = articles;
+    for a in &mut articles {
+        a.sections = Vec::new();
+    }
     Ok(SiteIndex {
         index: built.index,
         packed: Some(built.packed),
