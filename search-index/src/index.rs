@@ -95,8 +95,11 @@ pub enum SearchError {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BuildStats {
     pub documents: usize,
+    /// The vocabulary: every word analyzed, compounds split, related articles' terms.
     pub analyze: Duration,
+    /// The documents made and written (one after the other, batch by batch), the index packed.
     pub index: Duration,
+    /// Opening the built index for searching.
     pub open: Duration,
 }
 
