@@ -32,6 +32,9 @@ pub enum Command {
     Build {
         #[arg(long, default_value = "dist")]
         out: PathBuf,
+        /// Add the live-reload script and print only the result (`serve` builds this way).
+        #[arg(long, hide = true)]
+        live_reload: bool,
     },
     /// Validate the content; prints `file:line: message` for every problem.
     Check,
@@ -142,9 +145,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
-        Command::Build { out } => {
+        Command::Build { out, live_reload } => {
             let mut opts = BuildOptions::new(&cli.content, &out);
-            opts.progress = true;
+            opts.live_reload = live_reload;
+            opts.progress = !live_reload;
             build_reporting(&opts)
         }
         Command::Serve { addr, data_dir } => serve(&cli.content, addr, &data_dir),
@@ -279,18 +283,39 @@ fn build_reporting(opts: &BuildOptions) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Builds the site for `serve` in a process of its own (`helpdesk build --live-reload`): the
+/// build's memory (the whole site's text, the index writer) goes back to the system when it
+/// ends, instead of staying with the server for as long as it runs. Its messages go to the
+/// server's output. Returns whether the site was built.
+fn build_in_child(content: &Path, site_dir: &Path) -> bool {
+    let status = std::env::current_exe().and_then(|exe| {
+        std::process::Command::new(exe)
+            .arg("--content")
+            .arg(content)
+            .args(["build", "--live-reload", "--out"])
+            .arg(site_dir)
+            .status()
+    });
+    match status {
+        Ok(s) => s.success(),
+        Err(e) => {
+            eprintln!("cannot start the build: {e}");
+            false
+        }
+    }
+}
+
 fn serve(content: &Path, addr: SocketAddr, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let site_dir = data_dir.join("site");
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-    let mut opts = BuildOptions::new(content, &site_dir);
-    opts.live_reload = true;
     // The builds counter: 0 until the first build is done; pages of the site wait for it.
     let (tx, rx) = watch::channel(0u64);
     let rebuild = {
-        let opts = std::sync::Mutex::new(opts);
+        let (content, site_dir) = (content.to_path_buf(), site_dir.clone());
+        let one_at_a_time = std::sync::Mutex::new(());
         move || {
-            let opts = opts.lock().unwrap_or_else(|e| e.into_inner());
-            let ok = build_reporting(&opts).is_ok_and(|c| c == ExitCode::SUCCESS);
+            let _building = one_at_a_time.lock().unwrap_or_else(|e| e.into_inner());
+            let ok = build_in_child(&content, &site_dir);
             if ok {
                 tx.send_modify(|n| *n += 1);
             }
