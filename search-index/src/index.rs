@@ -4,14 +4,15 @@
 //! input, article count) and the files of a tantivy index. It is always opened into a
 //! [`RamDirectory`]: on AWS Lambda the function's files are read-only, and a FAQ index is small.
 //!
-//! Building takes two steps: the articles are analyzed, which also gathers each language's
+//! Building takes two steps: the articles are analyzed, which gathers each language's
 //! vocabulary (words, their terms and frequencies); then the compounds of that vocabulary are
-//! split into its own words ([`crate::compound`]) and each document gets the terms of the parts
-//! of its compounds in the `title_parts` and `parts` fields, and the Dutch verbs it writes
-//! apart from their particle (`logt ... in`) as the compound verb (`inloggen`). The packed
-//! word list keeps, per word, its terms, the terms of its parts and its languages, for queries.
+//! split into its own words ([`crate::compound`]), and the documents are made a batch at a time
+//! and written as they come: each gets the terms of the parts of its compounds in the
+//! `title_parts` and `parts` fields, and the Dutch verbs it writes apart from their particle
+//! (`logt ... in`) as the compound verb (`inloggen`). The packed word list keeps, per word, its
+//! terms, the terms of its parts and its languages, for queries.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::Path;
 use std::sync::Mutex;
@@ -241,7 +242,8 @@ pub fn build_with(articles: &[Article], fingerprint: u64) -> Result<Built, Searc
             let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
             let (cache, words) = &mut *slot;
             let an = cache.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
-            gather(a, an, words)
+            // Records which word became which term (each word once per analyzer).
+            ArticleTerms::gather(a, an, |word, term| words.add(word, term))
         })
         .collect();
     let mut words = Words::default();
@@ -709,7 +711,7 @@ pub(crate) const RECORD_SEP: char = '\u{1e}';
 
 /// The texts of an article's searchable fields, as analyzed: title, description, tags,
 /// headings, body (its sections' texts).
-fn searchable_texts(a: &Article) -> [(String, Part); 5] {
+pub(crate) fn searchable_texts(a: &Article) -> [(String, Part); 5] {
     let headings: Vec<&str> = a.sections.iter().map(|s| s.heading.as_str()).filter(|h| !h.is_empty()).collect();
     let body = a.sections.iter().map(|s| s.text.trim()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n");
     [
@@ -719,23 +721,6 @@ fn searchable_texts(a: &Article) -> [(String, Part); 5] {
         (headings.join("\n"), Part::Other),
         (body, Part::Body),
     ]
-}
-
-/// What the vocabulary and related articles need of one article: records which word became
-/// which term in `words` (each word once per analyzer: the analyzer remembers the words it
-/// has seen).
-fn gather(a: &Article, an: &mut MemoAnalyzer, words: &mut Words) -> ArticleTerms {
-    let mut related = ArticleTerms::default();
-    let mut distinct = HashSet::default();
-    for (text, part) in &searchable_texts(a) {
-        an.for_each(text, |t| {
-            if t.new {
-                words.add(t.word, t.term);
-            }
-            related.add(*part, t.shared, &mut distinct);
-        });
-    }
-    related
 }
 
 /// The tantivy document of one article, once the vocabulary is complete (`compounds`: its

@@ -63,7 +63,7 @@ impl SearchIndex {
                     Some(t) => self.related_query(t, scratch, documents, common),
                     None => {
                         let an = scratch.analyzers.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
-                        let t = ArticleTerms::gather(a, an);
+                        let t = ArticleTerms::gather(a, an, |_, _| {});
                         self.related_query(&t, scratch, documents, common)
                     }
                 }
@@ -303,17 +303,18 @@ pub(crate) enum Part {
 }
 
 impl ArticleTerms {
-    /// Analyzes the parts of `a` that related articles use.
-    fn gather(a: &Article, an: &mut MemoAnalyzer) -> ArticleTerms {
+    /// Analyzes the searchable parts of `a` (as the index does); `new_word` hears of each word
+    /// the analyzer had not seen before, with its term.
+    pub(crate) fn gather(a: &Article, an: &mut MemoAnalyzer, mut new_word: impl FnMut(&str, &str)) -> ArticleTerms {
         let mut terms = ArticleTerms::default();
         let mut distinct = HashSet::default();
-        an.for_each(&a.title, |t| terms.add(Part::Title, t.shared, &mut distinct));
-        for tag in &a.tags {
-            an.for_each(tag, |t| terms.add(Part::Tags, t.shared, &mut distinct));
-        }
-        an.for_each(a.description.as_deref().unwrap_or(""), |t| terms.add(Part::Description, t.shared, &mut distinct));
-        for s in &a.sections {
-            an.for_each(&s.text, |t| terms.add(Part::Body, t.shared, &mut distinct));
+        for (text, part) in &crate::index::searchable_texts(a) {
+            an.for_each(text, |t| {
+                if t.new {
+                    new_word(t.word, t.term);
+                }
+                terms.add(*part, t.shared, &mut distinct);
+            });
         }
         terms
     }
@@ -378,7 +379,7 @@ mod tests {
             .map(|(i, a)| {
                 let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
                 let an = scratch.analyzers.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
-                let terms = ArticleTerms::gather(a, an);
+                let terms = ArticleTerms::gather(a, an, |_, _| {});
                 for (term, weight) in index.related_query(&terms, &mut scratch, documents, common) {
                     let mask = index.vocab.get(term.as_bytes()).map_or(0, |v| v >> 32);
                     for (sf, w) in WEIGHTS {

@@ -855,11 +855,10 @@ pub fn summary(text: &str, max: usize) -> String {
             break;
         }
     }
-    let text = head;
     if chars <= max {
-        return text;
+        return head;
     }
-    let cut: String = text.chars().take(max).collect();
+    let cut: String = head.chars().take(max).collect();
     match cut.rfind(' ') {
         Some(i) => format!("{}…", &cut[..i]),
         None => format!("{cut}…"),
