@@ -35,6 +35,10 @@ pub enum Command {
         /// Add the live-reload script and print only the result (`serve` builds this way).
         #[arg(long, hide = true)]
         live_reload: bool,
+        /// Keep running, rebuild what changes in the content, and print `built` on standard
+        /// output after each build; stop when standard input closes (`serve`'s builder).
+        #[arg(long, hide = true)]
+        watch: bool,
     },
     /// Validate the content; prints `file:line: message` for every problem.
     Check,
@@ -145,11 +149,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
-        Command::Build { out, live_reload } => {
+        Command::Build { out, live_reload, watch } => {
             let mut opts = BuildOptions::new(&cli.content, &out);
             opts.live_reload = live_reload;
             opts.progress = !live_reload;
-            build_reporting(&opts)
+            if watch { build_watching(opts) } else { build_reporting(&opts) }
         }
         Command::Serve { addr, data_dir } => serve(&cli.content, addr, &data_dir),
         Command::Admin { data_dir, command } => {
@@ -258,7 +262,26 @@ async fn admin(content: &Path, data_dir: &Path, command: AdminCommand) -> anyhow
 }
 
 fn build_reporting(opts: &BuildOptions) -> anyhow::Result<ExitCode> {
-    match site_builder::build(opts) {
+    report_build(opts, site_builder::build(opts))
+}
+
+/// Prints what a build did, or its problems.
+fn report_build(
+    opts: &BuildOptions,
+    result: Result<site_builder::BuildReport, BuildError>,
+) -> anyhow::Result<ExitCode> {
+    match result {
+        Ok(r) if r.partial => {
+            let steps: Vec<String> = r.phases.iter().map(|(name, d)| format!("{name} {d:.1?}")).collect();
+            eprintln!(
+                "updated {} files ({} pages rendered) in {:.1?}: {}",
+                r.written,
+                r.pages,
+                r.elapsed,
+                steps.join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Ok(r) => {
             eprintln!(
                 "built {} pages ({} articles, {} redirects) into {} in {:.0?}",
@@ -283,60 +306,84 @@ fn build_reporting(opts: &BuildOptions) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Builds the site for `serve` in a process of its own (`helpdesk build --live-reload`): the
-/// build's memory (the whole site's text, the index writer) goes back to the system when it
-/// ends, instead of staying with the server for as long as it runs. Its messages go to the
-/// server's output. Returns whether the site was built.
-fn build_in_child(content: &Path, site_dir: &Path) -> bool {
-    let status = std::env::current_exe().and_then(|exe| {
-        std::process::Command::new(exe)
-            .arg("--content")
-            .arg(content)
-            .args(["build", "--live-reload", "--out"])
-            .arg(site_dir)
-            .status()
+/// `build --watch`: builds, then rebuilds what each burst of content changes touches
+/// ([`site_builder::Session`]), printing `built` on standard output after every build that
+/// succeeded. Ends when standard input closes: `serve` runs it as a child holding its stdin.
+fn build_watching(opts: BuildOptions) -> anyhow::Result<ExitCode> {
+    use std::io::{Read as _, Write as _};
+    std::thread::spawn(|| {
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        std::process::exit(0);
     });
-    match status {
-        Ok(s) => s.success(),
-        Err(e) => {
-            eprintln!("cannot start the build: {e}");
-            false
+    let done = |ok: bool| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", if ok { "built" } else { "failed" });
+        let _ = out.flush();
+    };
+    // Watching from before the first build: what changes while it runs is built after it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _watcher = site_builder::watch::watch(&opts.content_dir, move |paths| {
+        let _ = tx.send(paths);
+    })
+    .context("watching the content directory")?;
+    let mut session = site_builder::Session::new(opts.clone());
+    if report_build(&opts, session.build())? != ExitCode::SUCCESS {
+        done(false);
+        return Ok(ExitCode::FAILURE);
+    }
+    done(true);
+    for paths in rx {
+        let result = session.update(&paths);
+        let ok = report_build(&opts, result)? == ExitCode::SUCCESS;
+        if ok {
+            done(true);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the site's builder for `serve`: `helpdesk build --live-reload --watch` in a process
+/// of its own, so the site's memory (its text, the index writer) is never the server's. It
+/// builds, then rebuilds what content changes touch; `builds` counts its builds. Its
+/// messages go to the server's output; it ends with the server (its stdin closes).
+fn spawn_builder(content: &Path, site_dir: &Path, builds: watch::Sender<u64>) -> anyhow::Result<()> {
+    use std::io::BufRead as _;
+    let exe = std::env::current_exe().context("finding this program")?;
+    let mut child = std::process::Command::new(exe)
+        .arg("--content")
+        .arg(content)
+        .args(["build", "--live-reload", "--watch", "--out"])
+        .arg(site_dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("starting the site builder")?;
+    let stdout = child.stdout.take().context("the builder's output")?;
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            match line.as_deref() {
+                Ok("built") => builds.send_modify(|n| *n += 1),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        if *builds.borrow() == 0 {
+            eprintln!("fix the content problems above, then start again");
+            std::process::exit(1);
+        }
+        eprintln!("the site builder stopped: start serve again to rebuild the site");
+        let _ = child.wait();
+    });
+    Ok(())
 }
 
 fn serve(content: &Path, addr: SocketAddr, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let site_dir = data_dir.join("site");
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-    // The builds counter: 0 until the first build is done; pages of the site wait for it.
+    // The builds counter: 0 until the first build is done; pages of the site wait for it. The
+    // first build runs beside the server, so that the portal answers at once.
     let (tx, rx) = watch::channel(0u64);
-    let rebuild = {
-        let (content, site_dir) = (content.to_path_buf(), site_dir.clone());
-        let one_at_a_time = std::sync::Mutex::new(());
-        move || {
-            let _building = one_at_a_time.lock().unwrap_or_else(|e| e.into_inner());
-            let ok = build_in_child(&content, &site_dir);
-            if ok {
-                tx.send_modify(|n| *n += 1);
-            }
-            ok
-        }
-    };
-    let rebuild = Arc::new(rebuild);
-    let _watcher = site_builder::watch::watch(content, {
-        let rebuild = rebuild.clone();
-        move || {
-            rebuild();
-        }
-    })
-    .context("watching the content directory")?;
-    // The first build runs beside the server, so that the portal answers at once.
-    std::thread::spawn(move || {
-        if !rebuild() {
-            eprintln!("fix the content problems above, then start again");
-            std::process::exit(1);
-        }
-    });
+    spawn_builder(content, &site_dir, tx)?;
 
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {

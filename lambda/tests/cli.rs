@@ -139,15 +139,39 @@ async fn serve_rebuilds_when_content_changes() {
 
     let page = content.join("faq/nl/tickets/ticket-aanmaken.md");
     let text = std::fs::read_to_string(&page).expect("read");
-    std::fs::write(&page, format!("{text}\nEen gloednieuwe alinea.\n")).expect("write");
+    std::fs::write(&page, format!("{text}\nEen gloednieuwe alinea over de zonneboilerkraan.\n")).expect("write");
+    let mut rebuilt = false;
     for _ in 0..100 {
         let html = client.get(&url).send().await.expect("get").text().await.expect("text");
-        if html.contains("Een gloednieuwe alinea.") {
+        if html.contains("Een gloednieuwe alinea") {
+            rebuilt = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(rebuilt, "the page was not rebuilt within 5 s");
+    // The search index has the new word at the same time as the page.
+    let api = format!("{}/api/search?lang=nl&q=zonneboilerkraan", server.base);
+    let found = client.get(&api).send().await.expect("search").text().await.expect("text");
+    assert!(found.contains("/nl/tickets/ticket-aanmaken/"), "{found}");
+
+    // A new article: everything is built again, and it is there.
+    std::fs::write(
+        content.join("faq/nl/tickets/nieuw-artikel.md"),
+        "+++\ntitle = \"Een nieuw artikel\"\n+++\nOver de warmtepompregeling.\n",
+    )
+    .expect("write");
+    for _ in 0..200 {
+        let resp = client.get(format!("{}/nl/tickets/nieuw-artikel/", server.base)).send().await.expect("get");
+        if resp.status() == 200 {
+            let api = format!("{}/api/search?lang=nl&q=warmtepompregeling", server.base);
+            let found = client.get(&api).send().await.expect("search").text().await.expect("text");
+            assert!(found.contains("/nl/tickets/nieuw-artikel/"), "{found}");
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("the page was not rebuilt within 5 s");
+    panic!("the new article was not built within 10 s");
 }
 
 /// `helpdesk search misses` lists what visitors searched for on a running `serve` and did not

@@ -98,6 +98,7 @@ fn main() {
         numbers: published,
         articles,
         terms: Some(built.terms),
+        updater: None,
     };
     let start = Instant::now();
     let related = site_builder::search::related(&si).expect("related");

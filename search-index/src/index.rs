@@ -27,10 +27,10 @@ use tantivy::{Directory, Index, IndexSettings, ReloadPolicy, Searcher};
 
 use crate::analysis::{FxBuildHasher, MemoAnalyzer, analyzer};
 use crate::compound;
-use sha2::Digest as _;
 
 use crate::related::{ArticleTerms, Part};
 use crate::schema::{Fields, PART_WEIGHTS, WEIGHTS};
+use crate::update::Updater;
 
 /// File name of the packed index inside the search directory.
 pub const INDEX_FILE: &str = "index.bin";
@@ -38,11 +38,13 @@ pub const INDEX_FILE: &str = "index.bin";
 const MAGIC: &[u8; 8] = b"HDSEARCH";
 /// Bump when the schema, the analyzers or the document layout change: the fingerprint changes
 /// with it, so a build never keeps an index made by an older version.
-const FORMAT: u32 = 5;
-/// The packed index ends with the SHA-256 of everything before it: a damaged file (a partial
+const FORMAT: u32 = 6;
+/// The packed index ends with the CRC-32 of everything before it: a damaged file (a partial
 /// upload, a flipped bit) is refused as a whole, before tantivy reads any of it (tantivy trusts
-/// its own files and may panic on corrupt ones).
-const CHECKSUM_LEN: usize = 32;
+/// its own files and may panic on corrupt ones). The file comes from the site's own build, so
+/// the check is against accidents, not forgery; CRC-32 (as zip, gzip and tantivy's own footers
+/// use) runs at memory speed, where SHA-256 took a large site's index 8 ms each way.
+const CHECKSUM_LEN: usize = 4;
 
 /// An article with a heading structure of at least this many sections, and at least
 /// [`LONG_WORDS`] words, is long: a result then leads to its best matching section.
@@ -90,6 +92,9 @@ pub enum SearchError {
     Io(#[from] io::Error),
     #[error("search index: {0}")]
     Format(String),
+    /// [`crate::Updater::replace`] cannot make this change (a new language); build anew.
+    #[error("search index: {0}")]
+    NotUpdatable(String),
 }
 
 /// Timings of [`build`], for progress output and benchmarks.
@@ -107,28 +112,32 @@ pub struct BuildStats {
 /// A stable fingerprint of everything the index is made from: equal input, equal index.
 pub fn fingerprint(articles: &[Article]) -> u64 {
     // Each article on its own (in parallel), then the articles' fingerprints in order.
-    let each: Vec<u64> = articles
-        .par_iter()
-        .with_min_len(256)
-        .map(|a| {
-            let mut h = Fnv::default();
-            for s in [&a.lang, &a.category, &a.category_title, &a.url, &a.title] {
-                h.str(s);
-            }
-            h.str(a.description.as_deref().unwrap_or("\u{0}"));
-            h.write(&(a.tags.len() as u64).to_le_bytes());
-            for t in &a.tags {
-                h.str(t);
-            }
-            h.write(&(a.sections.len() as u64).to_le_bytes());
-            for s in &a.sections {
-                h.str(&s.anchor);
-                h.str(&s.heading);
-                h.str(&s.text);
-            }
-            h.0
-        })
-        .collect();
+    let each: Vec<u64> = articles.par_iter().with_min_len(256).map(article_fingerprint).collect();
+    combine_fingerprints(&each)
+}
+
+/// The fingerprint of one article, for [`fingerprint`].
+pub(crate) fn article_fingerprint(a: &Article) -> u64 {
+    let mut h = Fnv::default();
+    for s in [&a.lang, &a.category, &a.category_title, &a.url, &a.title] {
+        h.str(s);
+    }
+    h.str(a.description.as_deref().unwrap_or("\u{0}"));
+    h.write(&(a.tags.len() as u64).to_le_bytes());
+    for t in &a.tags {
+        h.str(t);
+    }
+    h.write(&(a.sections.len() as u64).to_le_bytes());
+    for s in &a.sections {
+        h.str(&s.anchor);
+        h.str(&s.heading);
+        h.str(&s.text);
+    }
+    h.0
+}
+
+/// The fingerprint of the articles whose own fingerprints are `each`, in order.
+pub(crate) fn combine_fingerprints(each: &[u64]) -> u64 {
     let mut h = Fnv::default();
     h.write(MAGIC);
     h.write(&FORMAT.to_le_bytes());
@@ -195,6 +204,9 @@ pub struct SearchIndex {
     pub(crate) docs: crate::stored::DocCache,
     pub(crate) word_terms: crate::stored::WordTerms,
     fingerprint: u64,
+    /// Opened only to find related articles: no vocabulary and no words (term statistics
+    /// come from the searcher), not for searching.
+    pub(crate) related_only: bool,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -226,6 +238,32 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
 
 /// [`build`], with the articles' [`fingerprint`] already computed.
 pub fn build_with(articles: &[Article], fingerprint: u64) -> Result<Built, SearchError> {
+    Ok(build_inner(articles, fingerprint, false)?.0)
+}
+
+/// [`build`], keeping what it takes to replace articles afterwards one at a time
+/// ([`Updater`]); this holds the vocabulary and an index writer for as long as it lives.
+pub fn build_updatable(articles: &[Article]) -> Result<(Built, Updater), SearchError> {
+    let prints: Vec<u64> = articles.par_iter().with_min_len(256).map(article_fingerprint).collect();
+    let (built, kept) = build_inner(articles, combine_fingerprints(&prints), true)?;
+    let kept = kept.ok_or_else(|| SearchError::Format("nothing kept".into()))?;
+    Ok((built, Updater::new(kept, prints)?))
+}
+
+/// What an [`Updater`] takes over from the build.
+pub(crate) struct Kept {
+    pub(crate) index: Index,
+    pub(crate) dir: RamDirectory,
+    pub(crate) fields: Fields,
+    pub(crate) urls: Vec<String>,
+    /// Sorted by word.
+    pub(crate) words: Vec<WordEntry>,
+    pub(crate) compounds: HashMap<String, Compounds>,
+    /// Sorted: a word's language bit is its language's position here.
+    pub(crate) languages: Vec<String>,
+}
+
+fn build_inner(articles: &[Article], fingerprint: u64, keep: bool) -> Result<(Built, Option<Kept>), SearchError> {
     let mut stats = BuildStats::default();
     let start = Instant::now();
     let (schema, fields) = Fields::schema();
@@ -257,28 +295,28 @@ pub fn build_with(articles: &[Article], fingerprint: u64) -> Result<Built, Searc
     }
     // Compound words: split with each language's own vocabulary; their parts are indexed in
     // the parts fields.
-    let mut languages: Vec<&String> = vocabularies.keys().collect();
+    let mut languages: Vec<String> = vocabularies.keys().cloned().collect();
     languages.sort();
     for (lang, v) in &vocabularies {
         // Languages are numbered in order, as the open index numbers them.
-        let bit = languages.iter().position(|l| *l == lang).filter(|&i| i < 64).map_or(0, |i| 1u64 << i);
+        let bit = languages.iter().position(|l| l == lang).filter(|&i| i < 64).map_or(0, |i| 1u64 << i);
         for word in v.0.keys() {
             words.add_language(word, bit);
         }
     }
-    let compounds: HashMap<String, Compounds> = vocabularies
+    let mut compounds: HashMap<String, Compounds> = vocabularies
         .into_iter()
         .map(|(lang, v)| {
             let c = Compounds::of(&lang, v);
             (lang, c)
         })
         .collect();
-    for c in compounds.values() {
-        for (word, parts) in &c.words {
-            words.add_parts(word, parts);
+    for c in compounds.values_mut() {
+        for (word, parts) in std::mem::take(&mut c.words) {
+            words.add_parts(&word, &parts);
         }
-        for (word, forms) in &c.forms {
-            words.add_forms(word, forms);
+        for (word, forms) in std::mem::take(&mut c.forms) {
+            words.add_forms(&word, &forms);
         }
     }
     stats.documents = articles.len();
@@ -341,11 +379,20 @@ pub fn build_with(articles: &[Article], fingerprint: u64) -> Result<Built, Searc
     let packed = pack(fingerprint, &urls, &words, &files);
     drop(files);
     stats.index = start.elapsed();
+    let kept = keep.then(|| Kept {
+        index,
+        dir: dir.clone(),
+        fields,
+        urls: urls.clone(),
+        words: words.clone(),
+        compounds,
+        languages,
+    });
 
     let start = Instant::now();
     let index = SearchIndex::open(dir, fingerprint, urls, words)?;
     stats.open = start.elapsed();
-    Ok(Built { index, packed, stats, terms })
+    Ok((Built { index, packed, stats, terms }, kept))
 }
 
 /// Articles per batch of documents handed to the index writer.
@@ -446,18 +493,18 @@ fn add_terms(map: &mut HashMap<String, Vec<String>>, word: &str, terms: &[std::s
 /// compound, of its other forms when it is a Dutch verb form.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct WordEntry {
-    word: String,
-    stems: Vec<String>,
-    parts: Vec<String>,
-    forms: Vec<String>,
+    pub(crate) word: String,
+    pub(crate) stems: Vec<String>,
+    pub(crate) parts: Vec<String>,
+    pub(crate) forms: Vec<String>,
     /// The languages it occurs in, a bit per language in the order of the index's languages.
-    languages: u64,
+    pub(crate) languages: u64,
 }
 
 /// The words of one language with their terms and how often they occur: the dictionary
 /// compounds are split with.
 #[derive(Debug, Default)]
-struct Vocabulary(HashMap<String, (std::sync::Arc<str>, u32), FxBuildHasher>);
+pub(crate) struct Vocabulary(pub(crate) HashMap<String, (std::sync::Arc<str>, u32), FxBuildHasher>);
 
 impl Vocabulary {
     fn add(&mut self, an: MemoAnalyzer) {
@@ -476,49 +523,80 @@ impl Vocabulary {
     }
 }
 
+/// The terms of the parts of `word` (indexed as `term`) when the vocabulary `v` makes it a
+/// compound of its own words; `an` is the language's analyzer, made when first needed.
+pub(crate) fn split_word(
+    lang: &str,
+    v: &Vocabulary,
+    an: &mut Option<TextAnalyzer>,
+    word: &str,
+    term: &std::sync::Arc<str>,
+) -> Option<Vec<std::sync::Arc<str>>> {
+    let known = |part: &str, _last: bool| v.0.get(part).map(|e| e.1);
+    let mut terms: Vec<std::sync::Arc<str>> = Vec::new();
+    if let Some(parts) = compound::split(word, known) {
+        for p in parts {
+            let t = &v.0.get(p)?.0;
+            if t != term && !terms.contains(t) {
+                terms.push(t.clone());
+            }
+        }
+    } else {
+        // A known head and a tail the vocabulary only has in compounds.
+        let (head, tail) = compound::split_head(word, |p| v.0.contains_key(p))?;
+        let an = an.get_or_insert_with(|| analyzer(lang));
+        let tail: std::sync::Arc<str> = crate::analysis::tokens(an, tail).pop()?.text.into();
+        for t in [&v.0.get(head)?.0, &tail] {
+            if t != term && !terms.contains(t) {
+                terms.push(t.clone());
+            }
+        }
+    }
+    (!terms.is_empty()).then_some(terms)
+}
+
+/// The terms of the other forms of the Dutch verb form `word` (indexed as `term`) that the
+/// vocabulary has ([`compound::verb_forms`]).
+pub(crate) fn verb_form_terms(
+    v: &Vocabulary,
+    word: &str,
+    term: &std::sync::Arc<str>,
+) -> Option<Vec<std::sync::Arc<str>>> {
+    let mut terms: Vec<std::sync::Arc<str>> = Vec::new();
+    for form in compound::verb_forms(word, None) {
+        if let Some((t, _)) = v.0.get(&form)
+            && t != term
+            && !terms.contains(t)
+        {
+            terms.push(t.clone());
+        }
+    }
+    (!terms.is_empty()).then_some(terms)
+}
+
 /// The compound words of one language and the terms of their parts.
 #[derive(Debug, Default)]
-struct Compounds {
+pub(crate) struct Compounds {
     /// Word -> the terms of its parts.
     words: Vec<(String, Vec<std::sync::Arc<str>>)>,
     /// Term -> the terms of the parts of the words indexed as it.
-    terms: HashMap<std::sync::Arc<str>, Vec<std::sync::Arc<str>>, FxBuildHasher>,
+    pub(crate) terms: HashMap<std::sync::Arc<str>, Vec<std::sync::Arc<str>>, FxBuildHasher>,
     /// The length of the shortest term in `terms`: shorter terms need no look-up.
-    shortest: usize,
+    pub(crate) shortest: usize,
     /// Dutch verb forms -> the terms of their other forms the vocabulary has
     /// ([`compound::verb_forms`]).
     forms: Vec<(String, Vec<std::sync::Arc<str>>)>,
-    vocabulary: Vocabulary,
+    pub(crate) vocabulary: Vocabulary,
 }
 
 impl Compounds {
     fn of(lang: &str, v: Vocabulary) -> Compounds {
-        let known = |part: &str, _last: bool| v.0.get(part).map(|e| e.1);
         let mut words: Vec<(String, Vec<std::sync::Arc<str>>)> =
             v.0.par_iter()
                 .map_init(
                     || None,
                     |an: &mut Option<TextAnalyzer>, (word, (term, _))| {
-                        let mut terms: Vec<std::sync::Arc<str>> = Vec::new();
-                        if let Some(parts) = compound::split(word, known) {
-                            for p in parts {
-                                let t = &v.0.get(p)?.0;
-                                if t != term && !terms.contains(t) {
-                                    terms.push(t.clone());
-                                }
-                            }
-                        } else {
-                            // A known head and a tail the vocabulary only has in compounds.
-                            let (head, tail) = compound::split_head(word, |p| v.0.contains_key(p))?;
-                            let an = an.get_or_insert_with(|| analyzer(lang));
-                            let tail: std::sync::Arc<str> = crate::analysis::tokens(an, tail).pop()?.text.into();
-                            for t in [&v.0.get(head)?.0, &tail] {
-                                if t != term && !terms.contains(t) {
-                                    terms.push(t.clone());
-                                }
-                            }
-                        }
-                        (!terms.is_empty()).then(|| (word.clone(), terms))
+                        split_word(lang, &v, an, word, term).map(|terms| (word.clone(), terms))
                     },
                 )
                 .flatten()
@@ -538,18 +616,7 @@ impl Compounds {
         if crate::analysis::stemmer_language(lang) == Some(tantivy::tokenizer::Language::Dutch) {
             forms =
                 v.0.par_iter()
-                    .filter_map(|(word, (term, _))| {
-                        let mut terms: Vec<std::sync::Arc<str>> = Vec::new();
-                        for form in compound::verb_forms(word, None) {
-                            if let Some((t, _)) = v.0.get(&form)
-                                && t != term
-                                && !terms.contains(t)
-                            {
-                                terms.push(t.clone());
-                            }
-                        }
-                        (!terms.is_empty()).then(|| (word.clone(), terms))
-                    })
+                    .filter_map(|(word, (term, _))| Some((word.clone(), verb_form_terms(&v, word, term)?)))
                     .collect();
         }
         let shortest = terms.keys().map(|t| t.len()).min().unwrap_or(usize::MAX);
@@ -622,7 +689,7 @@ impl Compounds {
 /// The `index.bin` format: magic, format, fingerprint, the article URLs, the words (each with
 /// its terms, the terms of its parts, of its other forms, and its languages), the files, then
 /// the checksum of all that.
-fn pack(fingerprint: u64, urls: &[String], words: &[WordEntry], files: &[(String, OwnedBytes)]) -> Vec<u8> {
+pub(crate) fn pack(fingerprint: u64, urls: &[String], words: &[WordEntry], files: &[(String, OwnedBytes)]) -> Vec<u8> {
     let size: usize = files.iter().map(|(n, b)| n.len() + b.len() + 16).sum::<usize>()
         + urls.iter().map(|u| u.len() + 8).sum::<usize>();
     let mut out = Vec::with_capacity(size + 64);
@@ -649,8 +716,8 @@ fn pack(fingerprint: u64, urls: &[String], words: &[WordEntry], files: &[(String
         put_bytes(&mut out, name.as_bytes());
         put_bytes(&mut out, bytes);
     }
-    let checksum = sha2::Sha256::digest(&out);
-    out.extend_from_slice(&checksum);
+    let checksum = crc32fast::hash(&out);
+    out.extend_from_slice(&checksum.to_le_bytes());
     out
 }
 
@@ -725,7 +792,7 @@ pub(crate) fn searchable_texts(a: &Article) -> [(String, Part); 5] {
 
 /// The tantivy document of one article, once the vocabulary is complete (`compounds`: its
 /// language's; `None` when the language has no words at all).
-fn document(
+pub(crate) fn document(
     f: &Fields,
     id: u64,
     a: &Article,
@@ -792,7 +859,7 @@ fn document(
 }
 
 /// The files an open reader needs: `meta.json` and every segment file, sorted by name.
-fn index_files(index: &Index, dir: &RamDirectory) -> Result<Vec<(String, OwnedBytes)>, SearchError> {
+pub(crate) fn index_files(index: &Index, dir: &RamDirectory) -> Result<Vec<(String, OwnedBytes)>, SearchError> {
     let mut names = vec![std::path::PathBuf::from("meta.json")];
     names.extend(index.load_metas()?.list_segment_files());
     names.sort();
@@ -810,17 +877,36 @@ fn index_files(index: &Index, dir: &RamDirectory) -> Result<Vec<(String, OwnedBy
 }
 
 impl SearchIndex {
-    fn open(
+    pub(crate) fn open(
         dir: RamDirectory,
         fingerprint: u64,
         article_urls: Vec<String>,
         words: Vec<WordEntry>,
     ) -> Result<Self, SearchError> {
+        Self::open_with(dir, fingerprint, article_urls, Some(words))
+    }
+
+    /// [`Self::open`]; without `words`, only for related articles ([`Self::related_only`]):
+    /// neither the vocabulary nor the word list is made, which takes a large site's index
+    /// tens of milliseconds.
+    pub(crate) fn open_with(
+        dir: RamDirectory,
+        fingerprint: u64,
+        article_urls: Vec<String>,
+        words: Option<Vec<WordEntry>>,
+    ) -> Result<Self, SearchError> {
         let index = Index::open(dir)?;
         let fields = Fields::from_schema(&index.schema())?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let searcher = reader.searcher();
-        let vocab = vocabulary(&searcher, &fields)?;
+        let related_only = words.is_none();
+        let words = words.unwrap_or_default();
+        let vocab = if related_only {
+            tantivy_fst::Map::from_iter(std::iter::empty::<(&[u8], u64)>())
+                .map_err(|e| SearchError::Format(format!("vocabulary: {e}")))?
+        } else {
+            vocabulary(&searcher, &fields)?
+        };
         let mut languages: Vec<String> = Vec::new();
         for seg in searcher.segment_readers() {
             let inverted = seg.inverted_index(fields.language)?;
@@ -833,7 +919,7 @@ impl SearchIndex {
             }
         }
         languages.sort();
-        let doc_langs = doc_languages(&searcher, &fields, &languages)?;
+        let doc_langs = if related_only { Vec::new() } else { doc_languages(&searcher, &fields, &languages)? };
         let docs = crate::stored::DocCache::new(&searcher);
         let analyzers = languages.iter().map(|l| (l.clone(), analyzer(l))).collect();
         let word_fst =
@@ -864,6 +950,7 @@ impl SearchIndex {
             docs,
             word_terms: crate::stored::WordTerms::default(),
             fingerprint,
+            related_only,
         })
     }
 
@@ -905,7 +992,7 @@ impl SearchIndex {
             return Err(SearchError::Format("the index is cut short".into()));
         };
         let (body, checksum) = bytes.split_at(body_len);
-        if sha2::Sha256::digest(body).as_slice() != checksum {
+        if crc32fast::hash(body).to_le_bytes() != checksum {
             return Err(SearchError::Format("the index is damaged (checksum mismatch): rebuild the site".into()));
         }
         let mut r = Reader { bytes: body, at: r.at };

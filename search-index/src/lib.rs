@@ -9,6 +9,7 @@
 //! - [`index`]: building the index from [`Article`]s at site-build time, packed into one file;
 //! - [`query`]: typo-tolerant, syntax-free searching with snippets;
 //! - related articles of every article at once (`SearchIndex::related`);
+//! - replacing articles of a built index one at a time ([`Updater`]);
 //! - [`cache`]: a bounded cache of JSON answers for the service.
 
 pub mod analysis;
@@ -20,10 +21,13 @@ mod related;
 pub mod schema;
 mod stored;
 pub mod text;
+mod update;
 
 pub use cache::{Answer, AnswerCache};
 pub use index::{
-    Article, BuildStats, Built, INDEX_FILE, SearchError, SearchIndex, Section, build, build_with, fingerprint,
+    Article, BuildStats, Built, INDEX_FILE, SearchError, SearchIndex, Section, build, build_updatable, build_with,
+    fingerprint,
 };
 pub use query::{Hit, SearchRequest, SearchResults};
 pub use related::ArticleTerms;
+pub use update::Updater;

@@ -32,6 +32,14 @@ const BODY: Score = 0.5;
 /// Bonus of an article in the same category.
 const SAME_CATEGORY: Score = 0.25;
 
+/// What picking any article's related articles needs: each document's article, the articles
+/// of each category (`/<lang>/<category>/`) in reading order, each article's place in it.
+struct Site<'a> {
+    doc_article: &'a [u32],
+    by_category: &'a HashMap<&'a str, Vec<usize>>,
+    rank: &'a [u32],
+}
+
 /// One posting of a term in a field: the document (numbered across segments) and its score.
 type Posting = (u32, Score);
 
@@ -46,6 +54,38 @@ impl SearchIndex {
         terms: Option<&[ArticleTerms]>,
         limit: usize,
     ) -> Result<Vec<Vec<usize>>, SearchError> {
+        self.related_of(articles, terms, limit, None, None)
+    }
+
+    /// [`Self::related`] of the articles `only` says (by number), or of all; the others get
+    /// none. `rank`: each article's place in reading order, when that is not its number (ties
+    /// and the category's fill-up go by it).
+    pub fn related_of(
+        &self,
+        articles: &[Article],
+        terms: Option<&[ArticleTerms]>,
+        limit: usize,
+        only: Option<&[usize]>,
+        rank: Option<&[u32]>,
+    ) -> Result<Vec<Vec<usize>>, SearchError> {
+        let identity: Vec<u32>;
+        let rank = match rank {
+            Some(r) if r.len() == articles.len() => r,
+            _ => {
+                identity = (0..articles.len() as u32).collect();
+                &identity
+            }
+        };
+        let mask = only.map(|o| {
+            let mut m = vec![false; articles.len()];
+            for &i in o {
+                if let Some(x) = m.get_mut(i) {
+                    *x = true;
+                }
+            }
+            m
+        });
+        let wanted = |i: usize| mask.as_ref().is_none_or(|m| m[i]);
         let documents = self.searcher.num_docs().max(1);
         // Words in more than one in twenty articles say little, and their long lists would
         // make a large site's build slow.
@@ -56,7 +96,7 @@ impl SearchIndex {
             .enumerate()
             .with_min_len(64)
             .map_init(Scratch::default, |scratch, (i, a)| {
-                if !self.analyzers.contains_key(&a.lang) {
+                if !self.analyzers.contains_key(&a.lang) || !wanted(i) {
                     return Vec::new();
                 }
                 match terms.and_then(|t| t.get(i)) {
@@ -101,7 +141,7 @@ impl SearchIndex {
         let lists: Vec<Vec<(Score, Vec<Posting>)>> = terms
             .par_iter()
             .map(|term| -> Result<_, SearchError> {
-                let mask = self.vocab.get(term.as_bytes()).map_or(0, |v| v >> 32);
+                let mask = self.term_stats(term).0;
                 let mut per_field = Vec::new();
                 for (sf, w) in WEIGHTS {
                     if mask & sf.bit() == 0 {
@@ -115,9 +155,13 @@ impl SearchIndex {
                     let mut postings = Vec::new();
                     for (reader, base) in self.searcher.segment_readers().iter().zip(&bases) {
                         let mut scorer = weight.scorer(reader, 1.0)?;
+                        // An updated index keeps the replaced documents, deleted.
+                        let alive = reader.alive_bitset();
                         let mut doc = scorer.doc();
                         while doc != TERMINATED {
-                            postings.push((base + doc, scorer.score()));
+                            if alive.is_none_or(|a| a.is_alive(doc)) {
+                                postings.push((base + doc, scorer.score()));
+                            }
                             doc = scorer.advance();
                         }
                     }
@@ -133,6 +177,13 @@ impl SearchIndex {
         for (id, url) in self.article_urls.iter().enumerate() {
             by_category.entry(category_prefix(url)).or_default().push(id);
         }
+        for list in by_category.values_mut() {
+            list.sort_by_key(|&id| rank.get(id).copied().unwrap_or(u32::MAX));
+        }
+        // Documents of equal score go in the reading order of their articles.
+        let doc_rank =
+            |d: u32| doc_article.get(d as usize).and_then(|&a| rank.get(a as usize)).copied().unwrap_or(u32::MAX);
+        let site = Site { doc_article: &doc_article, by_category: &by_category, rank };
         let related = queries
             .par_iter()
             .enumerate()
@@ -140,7 +191,7 @@ impl SearchIndex {
             .map_init(
                 || (vec![0.0 as Score; doc_article.len()], Vec::<u32>::new(), Vec::<(Score, u32)>::new()),
                 |(scores, touched, top), (index, query)| {
-                    if !self.analyzers.contains_key(&articles[index].lang) {
+                    if !self.analyzers.contains_key(&articles[index].lang) || !wanted(index) {
                         return Vec::new();
                     }
                     for &(term, weight) in query {
@@ -163,13 +214,15 @@ impl SearchIndex {
                     }
                     touched.clear();
                     let k = (limit * 3 + 1).min(top.len());
-                    let order = |a: &(Score, u32), b: &(Score, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+                    let order = |a: &(Score, u32), b: &(Score, u32)| {
+                        b.0.total_cmp(&a.0).then(doc_rank(a.1).cmp(&doc_rank(b.1))).then(a.1.cmp(&b.1))
+                    };
                     if k < top.len() {
                         top.select_nth_unstable_by(k, order);
                         top.truncate(k);
                     }
                     top.sort_unstable_by(order);
-                    self.pick(index, &articles[index], top, &doc_article, &by_category, limit)
+                    self.pick(index, &articles[index], top, &site, limit)
                 },
             )
             .collect();
@@ -191,7 +244,7 @@ impl SearchIndex {
             if let Some(&n) = frequencies.get(&**term) {
                 return n;
             }
-            let n = self.vocab.get(term.as_bytes()).map_or(0, |v| v & 0xffff_ffff);
+            let n = self.term_stats(term).1;
             frequencies.insert(term.clone(), n);
             n
         };
@@ -238,15 +291,8 @@ impl SearchIndex {
     /// From the best documents of an article's query: the other articles in its language, the
     /// same category counting a little more; too few, and the first others of its category
     /// fill up.
-    fn pick(
-        &self,
-        index: usize,
-        article: &Article,
-        top: &[(Score, u32)],
-        doc_article: &[u32],
-        by_category: &HashMap<&str, Vec<usize>>,
-        limit: usize,
-    ) -> Vec<usize> {
+    fn pick(&self, index: usize, article: &Article, top: &[(Score, u32)], site: &Site<'_>, limit: usize) -> Vec<usize> {
+        let Site { doc_article, by_category, rank } = site;
         let prefix = format!("/{}/", article.lang);
         let category = format!("/{}/{}/", article.lang, article.category);
         let mut found: Vec<(Score, usize)> = Vec::new();
@@ -257,7 +303,8 @@ impl SearchIndex {
                 found.push((score + if url.starts_with(&category) { SAME_CATEGORY } else { 0.0 }, id));
             }
         }
-        found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let rank = |id: usize| rank.get(id).copied().unwrap_or(u32::MAX);
+        found.sort_by(|a, b| b.0.total_cmp(&a.0).then(rank(a.1).cmp(&rank(b.1))));
         found.truncate(limit);
         for &id in by_category.get(category.as_str()).into_iter().flatten() {
             if found.len() >= limit {
@@ -268,6 +315,25 @@ impl SearchIndex {
             }
         }
         found.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// The fields a term occurs in (a mask of [`crate::schema::SearchField`] bits, and the
+    /// parts fields' bits from the vocabulary) and its largest document frequency in one of
+    /// them; from the vocabulary, or the searcher when the index has none
+    /// ([`SearchIndex::related_only`]).
+    fn term_stats(&self, term: &str) -> (u64, u64) {
+        if !self.related_only {
+            return self.vocab.get(term.as_bytes()).map_or((0, 0), |v| (v >> 32, v & 0xffff_ffff));
+        }
+        let (mut mask, mut df) = (0, 0);
+        for (sf, _) in WEIGHTS {
+            let n = self.searcher.doc_freq(&Term::from_field_text(self.fields.field(sf), term)).unwrap_or(0);
+            if n > 0 {
+                mask |= sf.bit();
+                df = df.max(n);
+            }
+        }
+        (mask, df)
     }
 
     /// The article number of every document, numbered across segments.
@@ -400,7 +466,9 @@ mod tests {
                         top.push((score, addr.doc_id));
                     }
                 }
-                index.pick(i, a, &top, &doc_article, &by_category, limit)
+                let rank: Vec<u32> = (0..articles.len() as u32).collect();
+                let site = Site { doc_article: &doc_article, by_category: &by_category, rank: &rank };
+                index.pick(i, a, &top, &site, limit)
             })
             .collect()
     }

@@ -2,7 +2,10 @@
 //! by default, or the numbers given as arguments), built the way `helpdesk build` does.
 //! Prints median wall times of `check`, a fresh build into an empty directory and an unchanged
 //! rebuild, the peak resident memory of a fresh build in a process of its own, and the time of
-//! each step of the last fresh build.
+//! each step of the last fresh build. Then, on a copy of the content, what `serve` does after
+//! an editor saves one FAQ: from writing the file to the new answer of a search for a word
+//! the edit put in its title (the site updated in place by a `Session`, the new `index.bin`
+//! loaded as the server loads it, the search made).
 //!
 //! Run: `cargo bench -p site-builder --bench build` (or `-- 1000 10000 50000`). Output goes to
 //! `$TMPDIR`; `TMPDIR=/dev/shm` measures the builder without the disk's inode allocation.
@@ -121,6 +124,93 @@ fn main() {
         );
         let steps: Vec<String> = phases.iter().map(|(name, d)| format!("{name} {}", fmt(*d))).collect();
         println!("{:>8} last fresh build: {}", "", steps.join(", "));
+
+        let copy = dir.path().join("content-edit");
+        copy_dir(&content, &copy);
+        let (mut times, mut updates, mut answers, phases) = edits(&copy, &dir.path().join("dist-edit"), 26);
+        let at = |v: &mut Vec<Duration>, p: usize| {
+            v.sort();
+            fmt_us(v[(v.len() - 1) * p / 100])
+        };
+        println!(
+            "{:>8} edit one FAQ -> new answer ({} edits): p50 {}, p90 {}, max {}; the update p50 {}, loading the index and searching p50 {}",
+            "",
+            times.len(),
+            at(&mut times, 50),
+            at(&mut times, 90),
+            at(&mut times, 100),
+            at(&mut updates, 50),
+            at(&mut answers, 50),
+        );
+        let steps: Vec<String> = phases.iter().map(|(name, d)| format!("{name} {}", fmt_us(*d))).collect();
+        println!("{:>8} last update: {}", "", steps.join(", "));
+    }
+}
+
+fn fmt_us(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Edits `n` articles of `content` one after the other, each as `serve` handles a save: the
+/// time from writing the file to the search answer that has the new word, the update's part
+/// of it, and the loading and searching part; and the last update's steps.
+#[allow(clippy::type_complexity)]
+fn edits(
+    content: &Path,
+    out: &Path,
+    n: usize,
+) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<(&'static str, Duration)>) {
+    let mut opts = site_builder::BuildOptions::new(content, out);
+    opts.dates = site_builder::Dates::Mtime;
+    let mut session = site_builder::Session::new(opts);
+    session.build().unwrap_or_else(|e| panic!("{e}"));
+    let mut files = Vec::new();
+    collect_articles(&content.join("faq"), &mut files);
+    files.sort();
+    let (mut times, mut updates, mut answers, mut phases) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    assert!(n <= 26, "edits' words are told apart by letter");
+    for k in 0..n {
+        let path = &files[k * files.len() / n];
+        let rel: Vec<String> = path
+            .strip_prefix(content.join("faq"))
+            .expect("under faq")
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let url = format!("/{}/{}/{}/", rel[0], rel[1], rel[2].trim_end_matches(".md"));
+        // A word no article has: letters only, three letters from any other edit's word (one
+        // or two letters off, it would be found as a typo of that one).
+        let word: String = format!(
+            "zonnewijzer{}",
+            [0, 9, 17].map(|shift| char::from(b'a' + ((k + shift) % 26) as u8)).iter().collect::<String>()
+        );
+        let text = std::fs::read_to_string(path).expect("read");
+        let edited = text.replacen("title = \"", &format!("title = \"{word} "), 1);
+        let start = Instant::now();
+        std::fs::write(path, edited).expect("write");
+        let report = session.update(std::slice::from_ref(path)).unwrap_or_else(|e| panic!("{e}"));
+        let updated = start.elapsed();
+        let index = search_index::SearchIndex::load(&out.join("search")).expect("index");
+        // As the article's page asks `/api/search`: in its language.
+        let found = index.search(&search_index::SearchRequest::new(&word).lang(&rel[0])).expect("search");
+        let elapsed = start.elapsed();
+        assert_eq!(found.results.first().map(|h| h.url.as_str()), Some(url.as_str()), "{word}");
+        times.push(elapsed);
+        updates.push(updated);
+        answers.push(elapsed - updated);
+        phases = report.phases;
+    }
+    (times, updates, answers, phases)
+}
+
+fn collect_articles(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_articles(&p, out);
+        } else if p.extension().is_some_and(|x| x == "md") && !p.ends_with("_index.md") {
+            out.push(p);
+        }
     }
 }
 

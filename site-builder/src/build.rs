@@ -41,8 +41,11 @@ impl BuildOptions {
 #[derive(Debug, Clone)]
 pub struct BuildReport {
     pub articles: usize,
+    /// Pages rendered: all of the site's, or after an edit the ones it touches (`partial`).
     pub pages: usize,
     pub redirects: usize,
+    /// Only what edits touched was rebuilt ([`crate::Session::update`]).
+    pub partial: bool,
     /// Files written or removed; 0 when nothing changed.
     pub written: usize,
     pub elapsed: Duration,
@@ -127,14 +130,7 @@ fn prepare_timed(content_dir: &Path, dates: Dates, phases: &mut Phases) -> (Opti
         for a in &r.anchor_refs {
             if !rendered[a.target].ids.contains(&a.anchor) {
                 let target = &content.articles[a.target];
-                diags.push(source.diag(
-                    a.line,
-                    format!(
-                        "broken link: `{}` has no heading with anchor `#{}`",
-                        target.source.display.display(),
-                        a.anchor
-                    ),
-                ));
+                diags.push(source.diag(a.line, broken_anchor(&target.source.display, &a.anchor)));
             }
         }
     }
@@ -148,6 +144,11 @@ fn prepare_timed(content_dir: &Path, dates: Dates, phases: &mut Phases) -> (Opti
 /// Validates content without writing anything: the diagnostics `check` prints.
 pub fn check(content_dir: &Path) -> Diagnostics {
     prepare(content_dir, Dates::Mtime).1
+}
+
+/// The problem of a link to a heading that is not there.
+pub(crate) fn broken_anchor(target: &Path, anchor: &str) -> String {
+    format!("broken link: `{}` has no heading with anchor `#{anchor}`", target.display())
 }
 
 fn check_aliases(content: &Content) -> Diagnostics {
@@ -204,7 +205,7 @@ const TEMPLATES: &[&str] = &[
     "search.html",
 ];
 
-fn template_env(content_dir: &Path) -> Environment<'static> {
+pub(crate) fn template_env(content_dir: &Path) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_loader(minijinja::path_loader(content_dir.join("templates")));
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
@@ -268,6 +269,20 @@ fn check_templates(content_dir: &Path) -> Diagnostics {
 
 /// Builds the site into `opts.out_dir`. Refuses to build content with problems.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
+    Ok(build_full(opts, false)?.0)
+}
+
+/// What a build keeps for rebuilding after edits ([`crate::incremental`]).
+pub(crate) struct Kept {
+    pub(crate) p: Prepared,
+    pub(crate) listing: Listing,
+    pub(crate) search: crate::search::SiteIndex,
+    pub(crate) related: HashMap<usize, Vec<usize>>,
+}
+
+/// [`build`]; with `keep`, the search index can replace articles, and what it takes to
+/// rebuild after edits is returned.
+pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport, Option<Kept>), BuildError> {
     let start = Instant::now();
     let mut phases = Phases::start();
     let (prepared, diags) = prepare_timed(&opts.content_dir, opts.dates, &mut phases);
@@ -281,7 +296,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
     // The search index comes first: related articles are read from it.
     let published = published_articles(&p.content);
     let index_start = Instant::now();
-    let search = crate::search::prepare_index(&mut p, &published, &opts.out_dir)?;
+    let mut search = if keep {
+        crate::search::prepare_updatable(&mut p, &published)?
+    } else {
+        crate::search::prepare_index(&mut p, &published, &opts.out_dir)?
+    };
     phases.end("search index");
     let related = crate::search::related(&search)?;
     phases.end("related");
@@ -293,18 +312,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
             index_start.elapsed()
         );
     }
-    let site = Site::new(&p, opts, published, related);
+    let listing = Listing::new(&p.content, published);
+    let site = Site::new(&p, opts, &listing, &related);
     let pages = site.pages();
     let total = pages.len();
     let env = template_env(&opts.content_dir);
-    // Render one page of every kind before touching the output: a template that fails at run
-    // time then leaves the previous site as it was.
-    let mut probed = HashSet::new();
-    for page in &pages {
-        if probed.insert(std::mem::discriminant(&page.kind)) {
-            site.render(&env, page)?;
-        }
-    }
+    site.probe(&env, &pages)?;
     // Write in place, and only what changed: a rebuild after one edit rewrites a few files, and
     // a server (or `aws s3 sync`) never sees the untouched pages change.
     let out = &opts.out_dir;
@@ -330,13 +343,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
     phases.end("pages");
     write("sitemap.xml", site.sitemap().as_bytes())?;
     write("robots.txt", site.robots().as_bytes())?;
-    let mut keep: HashSet<PathBuf> = pages.iter().map(|p| PathBuf::from(&p.path)).collect();
-    keep.extend(["sitemap.xml", "robots.txt"].map(PathBuf::from));
+    let mut keep_files: HashSet<PathBuf> = pages.iter().map(|p| PathBuf::from(&p.path)).collect();
+    keep_files.extend(["sitemap.xml", "robots.txt"].map(PathBuf::from));
     for rel in files_under(&opts.content_dir.join("static"))? {
         let rel = Path::new("static").join(rel);
         let bytes = std::fs::read(opts.content_dir.join(&rel)).map_err(io_err(&rel))?;
         write(&rel.to_string_lossy(), &bytes)?;
-        keep.insert(rel);
+        keep_files.insert(rel);
     }
     // The search index and the texts of the service's result pages; the result page shells
     // are among the pages.
@@ -345,25 +358,30 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
     if let Some(packed) = &search.packed {
         write(&index_rel.to_string_lossy(), packed)?;
     }
-    keep.insert(index_rel);
+    keep_files.insert(index_rel);
     let strings_rel = search_dir.join(crate::search::STRINGS_FILE);
     write(&strings_rel.to_string_lossy(), crate::search::strings_json(&p).as_bytes())?;
-    keep.insert(strings_rel);
-    let removed = if fresh { 0 } else { remove_stale(out, &keep)? };
+    keep_files.insert(strings_rel);
+    let removed = if fresh { 0 } else { remove_stale(out, &keep_files)? };
     phases.end("rest");
-    Ok(BuildReport {
-        articles: site.published.len(),
+    let report = BuildReport {
+        articles: listing.published.len(),
         pages: total,
         redirects: pages.iter().filter(|p| matches!(p.kind, PageKind::Redirect { .. })).count(),
+        partial: false,
         written: written.into_inner() + removed,
         elapsed: start.elapsed(),
         phases: phases.done,
-    })
+    };
+    drop(site);
+    search.packed = None;
+    let kept = search.updater.is_some().then_some(Kept { p, listing, search, related });
+    Ok((report, kept))
 }
 
 /// Writes `bytes` to `root/rel` unless the file already holds exactly them. Returns whether it
 /// wrote. `fresh`: the output directory was empty when the build began.
-fn sync_file(root: &Path, rel: &str, bytes: &[u8], fresh: bool) -> Result<bool, BuildError> {
+pub(crate) fn sync_file(root: &Path, rel: &str, bytes: &[u8], fresh: bool) -> Result<bool, BuildError> {
     let path = root.join(rel);
     if !fresh && std::fs::read(&path).is_ok_and(|old| old == bytes) {
         return Ok(false);
@@ -430,7 +448,7 @@ fn fingerprint(bytes: &[u8]) -> String {
 /// The kinds of page; `Search` is the service's search result page of a language, with
 /// markers for the query and the results.
 #[derive(Debug)]
-enum PageKind {
+pub(crate) enum PageKind {
     Home {
         lang: String,
     },
@@ -454,10 +472,10 @@ enum PageKind {
 }
 
 #[derive(Debug)]
-struct Page {
+pub(crate) struct Page {
     /// Output path relative to the output dir.
-    path: String,
-    kind: PageKind,
+    pub(crate) path: String,
+    pub(crate) kind: PageKind,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -475,18 +493,24 @@ struct LangLink {
     current: bool,
 }
 
-struct Site<'a> {
+pub(crate) struct Site<'a> {
     p: &'a Prepared,
     opts: &'a BuildOptions,
-    /// Indices of published (non-draft) articles.
-    published: Vec<usize>,
+    listing: &'a Listing,
+    related: &'a HashMap<usize, Vec<usize>>,
+    shared: HashMap<String, Value>,
+    asset_version: String,
+}
+
+/// Which articles are published, in what order, and their translations: what pages list.
+#[derive(Debug)]
+pub(crate) struct Listing {
+    /// Indices of published (non-draft) articles, in reading order.
+    pub(crate) published: Vec<usize>,
     /// `category/slug` -> lang -> article index.
     translations: HashMap<String, BTreeMap<String, usize>>,
     /// (lang, category) -> published article indices in reading order.
     by_category: HashMap<(String, String), Vec<usize>>,
-    related: HashMap<usize, Vec<usize>>,
-    shared: HashMap<String, Value>,
-    asset_version: String,
 }
 
 /// Indices of the published (non-draft) articles.
@@ -494,14 +518,14 @@ fn published_articles(c: &Content) -> Vec<usize> {
     (0..c.articles.len()).filter(|&i| !c.articles[i].meta.draft).collect()
 }
 
-impl<'a> Site<'a> {
-    fn new(
-        p: &'a Prepared,
-        opts: &'a BuildOptions,
-        published: Vec<usize>,
-        related: HashMap<usize, Vec<usize>>,
-    ) -> Self {
-        let c = &p.content;
+/// An article's place in reading order: the content's order.
+fn reading_order(c: &Content, i: usize) -> (&str, &str, i64, &str, &str) {
+    let a = &c.articles[i];
+    (a.lang.as_str(), a.category.as_str(), a.meta.weight, a.title.as_str(), a.slug.as_str())
+}
+
+impl Listing {
+    pub(crate) fn new(c: &Content, published: Vec<usize>) -> Self {
         let mut translations: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
         let mut by_category: HashMap<(String, String), Vec<usize>> = HashMap::new();
         for &i in &published {
@@ -509,20 +533,46 @@ impl<'a> Site<'a> {
             translations.entry(a.key()).or_default().insert(a.lang.clone(), i);
             by_category.entry((a.lang.clone(), a.category.clone())).or_default().push(i);
         }
+        Listing { published, translations, by_category }
+    }
+
+    /// Puts article `i`'s category, and the published articles, in reading order again after
+    /// its title or weight changed.
+    pub(crate) fn reorder(&mut self, c: &Content, i: usize) {
+        let order = |&j: &usize| reading_order(c, j);
+        let a = &c.articles[i];
+        if let Some(list) = self.by_category.get_mut(&(a.lang.clone(), a.category.clone())) {
+            list.sort_by_key(order);
+        }
+        if !self.published.is_sorted_by_key(order) {
+            self.published.sort_by_key(order);
+        }
+    }
+
+    /// The articles before and after article `i` in its category (its page links to them,
+    /// and theirs to it).
+    pub(crate) fn neighbours(&self, c: &Content, i: usize) -> Vec<usize> {
+        let a = &c.articles[i];
+        let siblings = self.by_category.get(&(a.lang.clone(), a.category.clone())).map(Vec::as_slice).unwrap_or(&[]);
+        let Some(pos) = siblings.iter().position(|&j| j == i) else { return Vec::new() };
+        pos.checked_sub(1).and_then(|p| siblings.get(p)).into_iter().chain(siblings.get(pos + 1)).copied().collect()
+    }
+}
+
+impl<'a> Site<'a> {
+    pub(crate) fn new(
+        p: &'a Prepared,
+        opts: &'a BuildOptions,
+        listing: &'a Listing,
+        related: &'a HashMap<usize, Vec<usize>>,
+    ) -> Self {
+        let c = &p.content;
         let mut version_input = Vec::new();
         for f in ["css/site.css", "js/site.js", "js/search.js"] {
             version_input.extend(std::fs::read(opts.content_dir.join("static").join(f)).unwrap_or_default());
         }
-        let mut site = Site {
-            p,
-            opts,
-            published,
-            translations,
-            by_category,
-            related,
-            shared: HashMap::new(),
-            asset_version: fingerprint(&version_input),
-        };
+        let mut site =
+            Site { p, opts, listing, related, shared: HashMap::new(), asset_version: fingerprint(&version_input) };
         for lang in c.config.language_codes() {
             let v = site.shared_context(lang);
             site.shared.insert(lang.to_owned(), v);
@@ -530,37 +580,36 @@ impl<'a> Site<'a> {
         site
     }
 
-    fn pages(&self) -> Vec<Page> {
+    pub(crate) fn pages(&self) -> Vec<Page> {
+        self.pages_where(|_| true)
+    }
+
+    /// The pages of the kinds `want` picks (their paths made only for those).
+    pub(crate) fn pages_where(&self, want: impl Fn(&PageKind) -> bool) -> Vec<Page> {
         let c = &self.p.content;
         let mut pages = Vec::new();
+        let mut add = |kind: PageKind, path: &dyn Fn() -> String| {
+            if want(&kind) {
+                pages.push(Page { path: path(), kind });
+            }
+        };
         let default = &c.config.site.default_language;
-        pages.push(Page { path: "index.html".into(), kind: PageKind::Home { lang: default.clone() } });
-        pages.push(Page { path: "404.html".into(), kind: PageKind::NotFound { lang: default.clone() } });
+        add(PageKind::Home { lang: default.clone() }, &|| "index.html".into());
+        add(PageKind::NotFound { lang: default.clone() }, &|| "404.html".into());
         for lang in c.config.language_codes() {
-            pages.push(Page { path: format!("{lang}/404.html"), kind: PageKind::NotFound { lang: lang.to_owned() } });
-            pages.push(Page { path: format!("{lang}/index.html"), kind: PageKind::Home { lang: lang.to_owned() } });
-            pages.push(Page {
-                path: format!("{}/{lang}.html", crate::search::SEARCH_DIR),
-                kind: PageKind::Search { lang: lang.to_owned() },
-            });
+            add(PageKind::NotFound { lang: lang.to_owned() }, &|| format!("{lang}/404.html"));
+            add(PageKind::Home { lang: lang.to_owned() }, &|| format!("{lang}/index.html"));
+            add(PageKind::Search { lang: lang.to_owned() }, &|| format!("{}/{lang}.html", crate::search::SEARCH_DIR));
         }
         for (i, cat) in c.categories.iter().enumerate() {
-            pages.push(Page {
-                path: format!("{}/{}/index.html", cat.lang, cat.slug),
-                kind: PageKind::Category { index: i },
-            });
+            add(PageKind::Category { index: i }, &|| format!("{}/{}/index.html", cat.lang, cat.slug));
         }
-        for &i in &self.published {
+        for &i in &self.listing.published {
             let a = &c.articles[i];
-            pages.push(Page {
-                path: format!("{}/{}/{}/index.html", a.lang, a.category, a.slug),
-                kind: PageKind::Article { index: i },
-            });
+            add(PageKind::Article { index: i }, &|| format!("{}/{}/{}/index.html", a.lang, a.category, a.slug));
             for alias in &a.meta.aliases {
-                pages.push(Page {
-                    path: format!("{}index.html", alias.trim_start_matches('/')),
-                    kind: PageKind::Redirect { to: article_url(&a.lang, &a.category, &a.slug) },
-                });
+                let to = article_url(&a.lang, &a.category, &a.slug);
+                add(PageKind::Redirect { to }, &|| format!("{}index.html", alias.trim_start_matches('/')));
             }
         }
         pages
@@ -626,7 +675,19 @@ impl<'a> Site<'a> {
             .collect()
     }
 
-    fn render(&self, env: &Environment<'_>, page: &Page) -> Result<String, BuildError> {
+    /// Renders one page of every kind, before the output is touched: a template that fails at
+    /// run time then leaves the previous site as it was.
+    pub(crate) fn probe(&self, env: &Environment<'_>, pages: &[Page]) -> Result<(), BuildError> {
+        let mut probed = HashSet::new();
+        for page in pages {
+            if probed.insert(std::mem::discriminant(&page.kind)) {
+                self.render(env, page)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn render(&self, env: &Environment<'_>, page: &Page) -> Result<String, BuildError> {
         let c = &self.p.content;
         let default = c.config.site.default_language.clone();
         let (template, lang, ctx) = match &page.kind {
@@ -637,7 +698,7 @@ impl<'a> Site<'a> {
                     .iter()
                     .filter(|cat| &cat.lang == lang)
                     .map(|cat| {
-                        let list = self.by_category.get(&(lang.clone(), cat.slug.clone()));
+                        let list = self.listing.by_category.get(&(lang.clone(), cat.slug.clone()));
                         let top: Vec<LinkCtx> =
                             list.into_iter().flatten().take(4).map(|&i| self.article_link(i)).collect();
                         context! {
@@ -665,6 +726,7 @@ impl<'a> Site<'a> {
                     .map(|x| (x.lang.clone(), category_url(&x.lang, &x.slug)))
                     .collect();
                 let articles: Vec<LinkCtx> = self
+                    .listing
                     .by_category
                     .get(&(cat.lang.clone(), cat.slug.clone()))
                     .into_iter()
@@ -727,11 +789,13 @@ impl<'a> Site<'a> {
 
     fn article_context(&self, index: usize, a: &Article, r: &Rendered) -> Value {
         let c = &self.p.content;
-        let siblings = self.by_category.get(&(a.lang.clone(), a.category.clone())).map(Vec::as_slice).unwrap_or(&[]);
+        let siblings =
+            self.listing.by_category.get(&(a.lang.clone(), a.category.clone())).map(Vec::as_slice).unwrap_or(&[]);
         let pos = siblings.iter().position(|&i| i == index);
         let prev = pos.and_then(|p| p.checked_sub(1)).map(|p| self.article_link(siblings[p]));
         let next = pos.and_then(|p| siblings.get(p + 1)).map(|&i| self.article_link(i));
         let urls: BTreeMap<String, String> = self
+            .listing
             .translations
             .get(&a.key())
             .into_iter()
@@ -779,14 +843,15 @@ impl<'a> Site<'a> {
             .site
             .popular
             .iter()
-            .filter_map(|key| self.translations.get(key).and_then(|m| m.get(lang)).copied())
+            .filter_map(|key| self.listing.translations.get(key).and_then(|m| m.get(lang)).copied())
             .collect();
         // Top up with the first article of each category.
         for cat in c.categories.iter().filter(|x| x.lang == lang) {
             if picked.len() >= 6 {
                 break;
             }
-            if let Some(&first) = self.by_category.get(&(lang.to_owned(), cat.slug.clone())).and_then(|v| v.first())
+            if let Some(&first) =
+                self.listing.by_category.get(&(lang.to_owned(), cat.slug.clone())).and_then(|v| v.first())
                 && !picked.contains(&first)
             {
                 picked.push(first);
@@ -795,7 +860,7 @@ impl<'a> Site<'a> {
         picked.into_iter().take(6).map(|i| self.article_link(i)).collect()
     }
 
-    fn sitemap(&self) -> String {
+    pub(crate) fn sitemap(&self) -> String {
         let c = &self.p.content;
         let base = c.config.site.base_url.trim_end_matches('/');
         let mut xml = String::from(
@@ -807,13 +872,13 @@ impl<'a> Site<'a> {
         for cat in &c.categories {
             let _ = writeln!(xml, "  <url><loc>{base}{}</loc></url>", category_url(&cat.lang, &cat.slug));
         }
-        for &i in &self.published {
+        for &i in &self.listing.published {
             let a = &c.articles[i];
             let _ = write!(xml, "  <url><loc>{base}{}</loc>", article_url(&a.lang, &a.category, &a.slug));
             if let Some(d) = a.source.updated {
                 let _ = write!(xml, "<lastmod>{d}</lastmod>");
             }
-            if let Some(langs) = self.translations.get(&a.key()).filter(|m| m.len() > 1) {
+            if let Some(langs) = self.listing.translations.get(&a.key()).filter(|m| m.len() > 1) {
                 for (l, &j) in langs {
                     let _ = write!(
                         xml,

@@ -221,6 +221,34 @@ impl Content {
         diags
     }
 
+    /// Reads the article file `rel` (`faq/<lang>/<category>/<name>.md`) again, after an edit.
+    /// `updated`: its date before, kept when dates come from git (an edit is not a commit).
+    pub fn reload_article(
+        &self,
+        rel: &str,
+        dates: Dates,
+        updated: Option<NaiveDate>,
+    ) -> (Option<Article>, Diagnostics) {
+        let mut parts = rel.split('/');
+        let (Some("faq"), Some(lang), Some(category), Some(name), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return (None, Diagnostics(vec![Diagnostic::new(self.dir.join(rel), 0, "not an article file")]));
+        };
+        let f = FaqFile {
+            path: self.dir.join(rel),
+            rel: rel.to_owned(),
+            lang: lang.to_owned(),
+            category: category.to_owned(),
+            file_name: name.to_owned(),
+        };
+        let git: HashMap<String, NaiveDate> = updated.map(|d| (rel.to_owned(), d)).into_iter().collect();
+        match parse_file(&self.dir, &f, dates, &git) {
+            (Some(Entry::Article(a)), diags) => (Some(a), diags),
+            (_, diags) => (None, diags),
+        }
+    }
+
     pub fn string<'a>(&'a self, lang: &str, key: &'a str) -> &'a str {
         self.strings.get(lang).and_then(|m| m.get(key)).map(String::as_str).unwrap_or(key)
     }

@@ -13,9 +13,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use rayon::prelude::*;
-use search_index::{Article, ArticleTerms, SearchIndex, Section};
+use search_index::{Article, ArticleTerms, SearchIndex, Section, Updater};
 
 use crate::build::{BuildError, Prepared};
+use crate::content::Content;
 use crate::links::article_url;
 
 /// The folder under the output directory.
@@ -40,6 +41,8 @@ pub struct SiteIndex {
     pub articles: Vec<Article>,
     /// What the index build gathered for related articles (`None` when the index was reused).
     pub terms: Option<Vec<ArticleTerms>>,
+    /// Replaces articles in the index after edits ([`prepare_updatable`] only).
+    pub updater: Option<Updater>,
 }
 
 /// What the index gets of each published article. Takes the articles' sections out of `p`
@@ -48,37 +51,41 @@ pub fn articles(p: &mut Prepared, published: &[usize]) -> Vec<Article> {
     let taken: Vec<Vec<(String, String, String)>> =
         published.iter().map(|&i| std::mem::take(&mut p.rendered[i].sections)).collect();
     let c = &p.content;
-    let category_titles: HashMap<(&str, &str), &str> =
-        c.categories.iter().map(|cat| ((cat.lang.as_str(), cat.slug.as_str()), cat.title.as_str())).collect();
-    published
-        .par_iter()
-        .zip(taken)
-        .map(|(&i, taken)| {
-            let a = &c.articles[i];
-            let mut sections: Vec<Section> = taken
-                .into_iter()
-                .map(|(anchor, heading, text)| Section { anchor, heading, text: normalize_space(&text) })
-                .collect();
-            if sections.is_empty() {
-                // No text at all (the text before the first heading is a section).
-                sections.push(Section::default());
-            }
-            Article {
-                lang: a.lang.clone(),
-                category: a.category.clone(),
-                category_title: category_titles
-                    .get(&(a.lang.as_str(), a.category.as_str()))
-                    .copied()
-                    .unwrap_or("")
-                    .into(),
-                url: article_url(&a.lang, &a.category, &a.slug),
-                title: a.title.clone(),
-                description: a.meta.description.clone(),
-                tags: a.meta.tags.clone(),
-                sections,
-            }
-        })
-        .collect()
+    let category_titles = category_titles(c);
+    published.par_iter().zip(taken).map(|(&i, taken)| article(c, &category_titles, i, taken)).collect()
+}
+
+/// (language, category slug) -> the category's title.
+pub(crate) fn category_titles(c: &Content) -> HashMap<(&str, &str), &str> {
+    c.categories.iter().map(|cat| ((cat.lang.as_str(), cat.slug.as_str()), cat.title.as_str())).collect()
+}
+
+/// What the index gets of article `i`, with its sections (anchor, heading, text).
+pub(crate) fn article(
+    c: &Content,
+    category_titles: &HashMap<(&str, &str), &str>,
+    i: usize,
+    taken: Vec<(String, String, String)>,
+) -> Article {
+    let a = &c.articles[i];
+    let mut sections: Vec<Section> = taken
+        .into_iter()
+        .map(|(anchor, heading, text)| Section { anchor, heading, text: normalize_space(&text) })
+        .collect();
+    if sections.is_empty() {
+        // No text at all (the text before the first heading is a section).
+        sections.push(Section::default());
+    }
+    Article {
+        lang: a.lang.clone(),
+        category: a.category.clone(),
+        category_title: category_titles.get(&(a.lang.as_str(), a.category.as_str())).copied().unwrap_or("").into(),
+        url: article_url(&a.lang, &a.category, &a.slug),
+        title: a.title.clone(),
+        description: a.meta.description.clone(),
+        tags: a.meta.tags.clone(),
+        sections,
+    }
 }
 
 /// `s` with one space between words and none around.
@@ -103,21 +110,45 @@ pub fn prepare_index(p: &mut Prepared, published: &[usize], out: &Path) -> Resul
         && SearchIndex::peek_fingerprint(&bytes) == Some(fingerprint)
         && let Ok(index) = SearchIndex::from_bytes(&bytes)
     {
-        return Ok(SiteIndex { index, packed: None, numbers: published.to_vec(), articles, terms: None });
+        return Ok(SiteIndex {
+            index,
+            packed: None,
+            numbers: published.to_vec(),
+            articles,
+            terms: None,
+            updater: None,
+        });
     }
     let built = search_index::build_with(&articles, fingerprint)?;
+    Ok(site_index(built, articles, published, None))
+}
+
+/// A new index for `published` that can replace articles afterwards (for `serve`).
+pub fn prepare_updatable(p: &mut Prepared, published: &[usize]) -> Result<SiteIndex, BuildError> {
+    let articles = articles(p, published);
+    let (built, updater) = search_index::build_updatable(&articles)?;
+    Ok(site_index(built, articles, published, Some(updater)))
+}
+
+fn site_index(
+    built: search_index::Built,
+    articles: Vec<Article>,
+    published: &[usize],
+    updater: Option<Updater>,
+) -> SiteIndex {
     // Related articles read what the build gathered, not the text.
     let mut articles = articles;
     for a in &mut articles {
         a.sections = Vec::new();
     }
-    Ok(SiteIndex {
+    SiteIndex {
         index: built.index,
         packed: Some(built.packed),
         numbers: published.to_vec(),
         articles,
         terms: Some(built.terms),
-    })
+        updater,
+    }
 }
 
 /// Related articles of every published article (by index in `Content::articles`), from the

@@ -1,0 +1,264 @@
+//! Rebuilding after edits without starting over (`helpdesk serve`).
+//!
+//! A [`Session`] builds the whole site once and keeps it in memory: the rendered articles, the
+//! search index (able to replace articles, see [`search_index::Updater`]) and the related
+//! articles. When only the text of existing articles changed (title, description, tags, body;
+//! the same address, draft state and aliases), [`Session::update`] reads those files again,
+//! checks them as a full build would, replaces them in the search index, finds the related
+//! articles of the edited articles and of those that listed them again, and rewrites only the
+//! pages that show them: their own, their neighbours in the category, the category, the
+//! home and "not found" pages, the sitemap and `index.bin`. Any other change (a new or deleted
+//! file, a category, the configuration, templates, static files, texts) builds everything.
+//!
+//! What differs from a full build until the next one (every start of `serve`): other
+//! articles' related lists are only looked at again when they listed an edited article (an
+//! edit that makes an article fit another's list better shows there after a full build), and
+//! the search index's own approximations (see [`search_index::Updater`]).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::build::{
+    BuildError, BuildOptions, BuildReport, Kept, PageKind, Site, broken_anchor, build_full, sync_file, template_env,
+};
+use crate::diag::Diagnostics;
+use crate::links::LinkTable;
+use crate::markdown;
+
+/// More changed files than this in one burst build everything.
+const MOST_EDITS: usize = 16;
+
+/// A built site that rebuilds after edits (see the module documentation).
+pub struct Session {
+    opts: BuildOptions,
+    kept: Option<Kept>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("out", &self.opts.out_dir).field("built", &self.kept.is_some()).finish()
+    }
+}
+
+impl Session {
+    pub fn new(opts: BuildOptions) -> Self {
+        Session { opts, kept: None }
+    }
+
+    /// Builds everything, as [`crate::build`] does, and keeps the site for updates.
+    pub fn build(&mut self) -> Result<BuildReport, BuildError> {
+        self.kept = None; // the old site's memory goes before the new one's comes
+        let (report, kept) = build_full(&self.opts, true)?;
+        self.kept = kept;
+        Ok(report)
+    }
+
+    /// Rebuilds after the files `changed` changed: only what they touch when they are
+    /// existing articles whose address, draft state and aliases stay, else everything.
+    /// Content problems leave the site as it was.
+    pub fn update(&mut self, changed: &[PathBuf]) -> Result<BuildReport, BuildError> {
+        match self.edits(changed) {
+            Some(edits) => self.apply(&edits),
+            None => self.build(),
+        }
+    }
+
+    /// The articles (their numbers in the content, and files) that `changed` are, when all
+    /// of them are existing articles.
+    fn edits(&self, changed: &[PathBuf]) -> Option<Vec<(usize, String)>> {
+        let kept = self.kept.as_ref()?;
+        if changed.is_empty() || changed.len() > MOST_EDITS {
+            return None;
+        }
+        let mut edits: Vec<(usize, String)> = Vec::new();
+        for path in changed {
+            if crate::watch::is_scratch(path) && !path.exists() {
+                continue; // an editor's file, come and gone
+            }
+            let rel = relative(&self.opts.content_dir, path)?;
+            let i = kept.p.content.articles.iter().position(|a| a.source.rel == rel)?;
+            if !edits.iter().any(|e| e.0 == i) {
+                edits.push((i, rel));
+            }
+        }
+        Some(edits)
+    }
+
+    fn apply(&mut self, edits: &[(usize, String)]) -> Result<BuildReport, BuildError> {
+        let start = Instant::now();
+        let mut phases = vec![];
+        let Some(kept) = self.kept.as_mut() else { return self.build() };
+        if edits.is_empty() {
+            // Only an editor's scratch files came and went.
+            return Ok(BuildReport {
+                articles: kept.listing.published.len(),
+                pages: 0,
+                redirects: 0,
+                partial: true,
+                written: 0,
+                elapsed: start.elapsed(),
+                phases: Vec::new(),
+            });
+        }
+        // 1. Read and check the edited files; nothing changes unless all of them are fine.
+        let mut diags = Diagnostics::default();
+        let mut fresh = Vec::new();
+        {
+            let c = &kept.p.content;
+            let links = LinkTable::new(c);
+            for (i, rel) in edits {
+                let old = &c.articles[*i];
+                let (article, d) = c.reload_article(rel, self.opts.dates, old.source.updated);
+                diags.extend(d);
+                let Some(article) = article else { continue };
+                if article.meta.draft != old.meta.draft || article.meta.aliases != old.meta.aliases {
+                    return self.build();
+                }
+                let rendered = markdown::render(&article.source, &links);
+                diags.extend(rendered.diags.clone());
+                fresh.push((*i, article, rendered));
+            }
+            for (i, article, rendered) in &fresh {
+                // Its links to headings, and the other articles' links to its headings.
+                let ids = |t: usize| fresh.iter().find(|f| f.0 == t).map_or(&kept.p.rendered[t].ids, |f| &f.2.ids);
+                for a in &rendered.anchor_refs {
+                    if !ids(a.target).contains(&a.anchor) {
+                        diags.push(
+                            article.source.diag(a.line, broken_anchor(&c.articles[a.target].source.display, &a.anchor)),
+                        );
+                    }
+                }
+                for (j, other) in kept.p.rendered.iter().enumerate().filter(|(j, _)| !fresh.iter().any(|f| f.0 == *j)) {
+                    for a in other.anchor_refs.iter().filter(|a| a.target == *i && !rendered.ids.contains(&a.anchor)) {
+                        diags
+                            .push(c.articles[j].source.diag(a.line, broken_anchor(&article.source.display, &a.anchor)));
+                    }
+                }
+            }
+        }
+        if !diags.is_empty() {
+            diags.sort();
+            return Err(BuildError::Content(diags));
+        }
+        phases.push(("markdown", start.elapsed()));
+
+        // 2. The pages that show the edited articles before the edit.
+        let mut pages: BTreeSet<usize> = BTreeSet::new();
+        for (i, ..) in &fresh {
+            pages.insert(*i);
+            pages.extend(kept.listing.neighbours(&kept.p.content, *i));
+        }
+
+        // 3. The search index and related articles.
+        let step = Instant::now();
+        let Some(updater) = kept.search.updater.as_mut() else { return self.build() };
+        let mut numbers = Vec::new();
+        for (i, article, mut rendered) in fresh {
+            let sections = std::mem::take(&mut rendered.sections);
+            kept.p.content.articles[i] = article;
+            kept.p.rendered[i] = rendered;
+            kept.listing.reorder(&kept.p.content, i);
+            // A draft is in no index and on no page.
+            let Ok(n) = kept.search.numbers.binary_search(&i) else { continue };
+            let c = &kept.p.content;
+            let mut a = crate::search::article(c, &crate::search::category_titles(c), i, sections);
+            let terms = updater.replace(n, &a)?;
+            if let Some(all) = kept.search.terms.as_mut() {
+                all[n] = terms;
+            }
+            a.sections = Vec::new();
+            kept.search.articles[n] = a;
+            numbers.push(n);
+        }
+        kept.search.index = updater.open_for_related()?;
+        let packed = updater.pack()?;
+        phases.push(("search index", step.elapsed()));
+        let step = Instant::now();
+        // Their own related articles, and those of the articles that listed them.
+        let edited: Vec<usize> = numbers.iter().map(|&n| kept.search.numbers[n]).collect();
+        let mut again = numbers.clone();
+        for (n, &i) in kept.search.numbers.iter().enumerate() {
+            if kept.related.get(&i).is_some_and(|r| r.iter().any(|j| edited.contains(j))) && !again.contains(&n) {
+                again.push(n);
+            }
+        }
+        // Reading order, which an edited title or weight may have changed.
+        let mut place = vec![u32::MAX; kept.p.content.articles.len()];
+        for (at, &i) in kept.listing.published.iter().enumerate() {
+            place[i] = at as u32;
+        }
+        let rank: Vec<u32> = kept.search.numbers.iter().map(|&i| place[i]).collect();
+        let found = kept.search.index.related_of(
+            &kept.search.articles,
+            kept.search.terms.as_deref(),
+            crate::search::RELATED,
+            Some(&again),
+            Some(&rank),
+        )?;
+        for &n in &again {
+            let i = kept.search.numbers[n];
+            let new: Vec<usize> = found[n].iter().map(|&m| kept.search.numbers[m]).collect();
+            // Their pages show the edited articles' titles, or other related articles now.
+            pages.insert(i);
+            kept.related.insert(i, new);
+        }
+        phases.push(("related", step.elapsed()));
+
+        // 4. The pages.
+        let step = Instant::now();
+        let site = Site::new(&kept.p, &self.opts, &kept.listing, &kept.related);
+        for &i in &edited {
+            pages.extend(kept.listing.neighbours(&kept.p.content, i));
+        }
+        let categories: Vec<(&str, &str)> = edited
+            .iter()
+            .map(|&i| &kept.p.content.articles[i])
+            .map(|a| (a.lang.as_str(), a.category.as_str()))
+            .collect();
+        let chosen = site.pages_where(|kind| match kind {
+            PageKind::Home { .. } | PageKind::NotFound { .. } => true,
+            PageKind::Category { index } => {
+                let cat = &kept.p.content.categories[*index];
+                categories.contains(&(cat.lang.as_str(), cat.slug.as_str()))
+            }
+            PageKind::Article { index } => pages.contains(index),
+            PageKind::Redirect { .. } | PageKind::Search { .. } => false,
+        });
+        let env = template_env(&self.opts.content_dir);
+        // All rendered before any is written: a template failing leaves the site as it was.
+        let rendered: Vec<String> = chosen.iter().map(|page| site.render(&env, page)).collect::<Result<_, _>>()?;
+        let out = &self.opts.out_dir;
+        let mut written = 0;
+        for (page, html) in chosen.iter().zip(&rendered) {
+            written += usize::from(sync_file(out, &page.path, html.as_bytes(), false)?);
+        }
+        written += usize::from(sync_file(out, "sitemap.xml", site.sitemap().as_bytes(), false)?);
+        // Replaced whole (a reader never sees half of it), without reading the old one first.
+        let index_path = out.join(crate::search::SEARCH_DIR).join(search_index::INDEX_FILE);
+        let part = index_path.with_extension("bin.part");
+        std::fs::write(&part, &packed).map_err(|source| BuildError::Io { path: part.clone(), source })?;
+        std::fs::rename(&part, &index_path).map_err(|source| BuildError::Io { path: index_path.clone(), source })?;
+        written += 1;
+        phases.push(("pages", step.elapsed()));
+        Ok(BuildReport {
+            articles: kept.listing.published.len(),
+            pages: chosen.len(),
+            redirects: 0,
+            partial: true,
+            written,
+            elapsed: start.elapsed(),
+            phases,
+        })
+    }
+}
+
+/// `path` relative to the content directory, with `/` separators (as [`crate::content::Source::rel`]).
+fn relative(content_dir: &Path, path: &Path) -> Option<String> {
+    let rel = match path.strip_prefix(content_dir) {
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => path.canonicalize().ok()?.strip_prefix(content_dir.canonicalize().ok()?).ok()?.to_path_buf(),
+    };
+    let parts: Vec<&str> = rel.components().map(|c| c.as_os_str().to_str()).collect::<Option<_>>()?;
+    Some(parts.join("/"))
+}
