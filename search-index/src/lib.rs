@@ -29,5 +29,5 @@ pub use index::{
     fingerprint,
 };
 pub use query::{Hit, SearchRequest, SearchResults};
-pub use related::ArticleTerms;
+pub use related::{ArticleTerms, Related};
 pub use update::Updater;

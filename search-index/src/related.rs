@@ -32,6 +32,19 @@ const BODY: Score = 0.5;
 /// Bonus of an article in the same category.
 const SAME_CATEGORY: Score = 0.25;
 
+/// An article's related articles, and what finding out whether an edited article enters the
+/// list takes ([`SearchIndex::related_entering`]).
+#[derive(Debug, Clone, Default)]
+pub struct Related {
+    /// Article numbers, best first.
+    pub articles: Vec<usize>,
+    /// The score (same category bonus included) another article must reach to enter: the
+    /// last scored one's, or 0 when the category filled the list up.
+    pub floor: Score,
+    /// The related-articles query: terms and their weights.
+    pub query: Vec<(Arc<str>, Score)>,
+}
+
 /// What picking any article's related articles needs: each document's article, the articles
 /// of each category (`/<lang>/<category>/`) in reading order, each article's place in it.
 struct Site<'a> {
@@ -54,7 +67,7 @@ impl SearchIndex {
         terms: Option<&[ArticleTerms]>,
         limit: usize,
     ) -> Result<Vec<Vec<usize>>, SearchError> {
-        self.related_of(articles, terms, limit, None, None)
+        Ok(self.related_of(articles, terms, limit, None, None)?.into_iter().map(|r| r.articles).collect())
     }
 
     /// [`Self::related`] of the articles `only` says (by number), or of all; the others get
@@ -67,7 +80,7 @@ impl SearchIndex {
         limit: usize,
         only: Option<&[usize]>,
         rank: Option<&[u32]>,
-    ) -> Result<Vec<Vec<usize>>, SearchError> {
+    ) -> Result<Vec<Related>, SearchError> {
         let identity: Vec<u32>;
         let rank = match rank {
             Some(r) if r.len() == articles.len() => r,
@@ -91,7 +104,7 @@ impl SearchIndex {
         // make a large site's build slow.
         let common = (documents / 20).max(3);
         // 1. Every article's words and their weights.
-        let queries: Vec<Vec<(Arc<str>, Score)>> = articles
+        let asked: Vec<Vec<(Arc<str>, Score)>> = articles
             .par_iter()
             .enumerate()
             .with_min_len(64)
@@ -114,7 +127,7 @@ impl SearchIndex {
         let mut ids: HashMap<&str, usize, FxBuildHasher> = HashMap::default();
         let mut terms: Vec<&str> = Vec::new();
         // Per article, its terms' numbers and weights.
-        let queries: Vec<Vec<(usize, Score)>> = queries
+        let queries: Vec<Vec<(usize, Score)>> = asked
             .iter()
             .map(|q| {
                 q.iter()
@@ -192,7 +205,7 @@ impl SearchIndex {
                 || (vec![0.0 as Score; doc_article.len()], Vec::<u32>::new(), Vec::<(Score, u32)>::new()),
                 |(scores, touched, top), (index, query)| {
                     if !self.analyzers.contains_key(&articles[index].lang) || !wanted(index) {
-                        return Vec::new();
+                        return Related::default();
                     }
                     for &(term, weight) in query {
                         for (w, postings) in &lists[term] {
@@ -222,7 +235,9 @@ impl SearchIndex {
                         top.truncate(k);
                     }
                     top.sort_unstable_by(order);
-                    self.pick(index, &articles[index], top, &site, limit)
+                    let (picked, floor) = self.pick(index, &articles[index], top, &site, limit);
+                    let query = asked[index].clone();
+                    Related { articles: picked, floor, query }
                 },
             )
             .collect();
@@ -291,7 +306,16 @@ impl SearchIndex {
     /// From the best documents of an article's query: the other articles in its language, the
     /// same category counting a little more; too few, and the first others of its category
     /// fill up.
-    fn pick(&self, index: usize, article: &Article, top: &[(Score, u32)], site: &Site<'_>, limit: usize) -> Vec<usize> {
+    /// Also returns the score another article must reach to enter the list: the last
+    /// scored pick's, or 0 when the category filled up.
+    fn pick(
+        &self,
+        index: usize,
+        article: &Article,
+        top: &[(Score, u32)],
+        site: &Site<'_>,
+        limit: usize,
+    ) -> (Vec<usize>, Score) {
         let Site { doc_article, by_category, rank } = site;
         let prefix = format!("/{}/", article.lang);
         let category = format!("/{}/{}/", article.lang, article.category);
@@ -306,6 +330,7 @@ impl SearchIndex {
         let rank = |id: usize| rank.get(id).copied().unwrap_or(u32::MAX);
         found.sort_by(|a, b| b.0.total_cmp(&a.0).then(rank(a.1).cmp(&rank(b.1))));
         found.truncate(limit);
+        let floor = if found.len() == limit { found.last().map_or(0.0, |f| f.0) } else { 0.0 };
         for &id in by_category.get(category.as_str()).into_iter().flatten() {
             if found.len() >= limit {
                 break;
@@ -314,7 +339,74 @@ impl SearchIndex {
                 found.push((0.0, id));
             }
         }
-        found.into_iter().map(|(_, id)| id).collect()
+        (found.into_iter().map(|(_, id)| id).collect(), floor)
+    }
+
+    /// The articles (by number) whose related articles article `n`, just replaced, may now
+    /// enter: its score for their query (as `known`, the last [`Self::related_of`] of every
+    /// article, has it) reaches their floor. (The lists that had it are to be found again
+    /// anyway.)
+    pub fn related_entering(
+        &self,
+        articles: &[Article],
+        terms: &[ArticleTerms],
+        known: &[Related],
+        n: usize,
+    ) -> Result<Vec<usize>, SearchError> {
+        let (Some(a), Some(a_terms)) = (articles.get(n), terms.get(n)) else { return Ok(Vec::new()) };
+        // Its document: the live one with its number.
+        let mut at = None;
+        for (ord, reader) in self.searcher.segment_readers().iter().enumerate() {
+            let col = reader.fast_fields().u64("article")?;
+            let alive = reader.alive_bitset();
+            for doc in (0..reader.max_doc()).filter(|&d| alive.is_none_or(|b| b.is_alive(d))) {
+                if col.first(doc) == Some(n as u64) {
+                    at = Some((ord, doc));
+                }
+            }
+        }
+        let Some((ord, doc)) = at else { return Ok(Vec::new()) };
+        let reader = &self.searcher.segment_readers()[ord];
+        // Its score for each of its terms, as a related-articles query counts it.
+        let mut own: HashMap<&str, Score, FxBuildHasher> = HashMap::default();
+        for term in a_terms.all() {
+            if own.contains_key(term) {
+                continue;
+            }
+            let mask = self.term_stats(term).0;
+            let mut score = 0.0;
+            for (sf, w) in WEIGHTS {
+                if mask & sf.bit() == 0 {
+                    continue;
+                }
+                let query =
+                    TermQuery::new(Term::from_field_text(self.fields.field(sf), term), IndexRecordOption::WithFreqs);
+                let mut scorer =
+                    query.weight(EnableScoring::enabled_from_searcher(&self.searcher))?.scorer(reader, 1.0)?;
+                // (A scorer starts on its first document, and seeks only forward.)
+                let at = if scorer.doc() < doc { scorer.seek(doc) } else { scorer.doc() };
+                if at == doc {
+                    score += w * scorer.score();
+                }
+            }
+            own.insert(term, score);
+        }
+        let category = category_prefix(&a.url);
+        Ok(known
+            .par_iter()
+            .zip(articles)
+            .enumerate()
+            .with_min_len(256)
+            .filter(|(m, (r, b))| {
+                if *m == n || b.lang != a.lang {
+                    return false;
+                }
+                let score: Score = r.query.iter().filter_map(|(t, w)| own.get(&**t).map(|s| w * s)).sum();
+                let bonus = if category_prefix(&b.url) == category { SAME_CATEGORY } else { 0.0 };
+                score > 0.0 && score + bonus >= r.floor
+            })
+            .map(|(m, _)| m)
+            .collect())
     }
 
     /// The fields a term occurs in (a mask of [`crate::schema::SearchField`] bits, and the
@@ -356,6 +448,8 @@ impl SearchIndex {
 pub struct ArticleTerms {
     weighted: Vec<(Arc<str>, Score)>,
     body: Vec<Arc<str>>,
+    /// The terms of the headings (not in the query: they count when others ask).
+    headings: Vec<Arc<str>>,
 }
 
 /// Which part of an article a text is, for [`ArticleTerms::add`].
@@ -369,6 +463,11 @@ pub(crate) enum Part {
 }
 
 impl ArticleTerms {
+    /// Every term noted: weighted, body and headings.
+    fn all(&self) -> impl Iterator<Item = &str> {
+        self.weighted.iter().map(|(t, _)| &**t).chain(self.body.iter().chain(&self.headings).map(|t| &**t))
+    }
+
     /// Analyzes the searchable parts of `a` (as the index does); `new_word` hears of each word
     /// the analyzer had not seen before, with its term.
     pub(crate) fn gather(a: &Article, an: &mut MemoAnalyzer, mut new_word: impl FnMut(&str, &str)) -> ArticleTerms {
@@ -398,7 +497,12 @@ impl ArticleTerms {
                 }
                 return;
             }
-            Part::Other => return,
+            Part::Other => {
+                if !self.headings.iter().any(|h| Arc::ptr_eq(h, term)) {
+                    self.headings.push(term.clone());
+                }
+                return;
+            }
         };
         self.weighted.push((term.clone(), weight));
     }
@@ -468,7 +572,7 @@ mod tests {
                 }
                 let rank: Vec<u32> = (0..articles.len() as u32).collect();
                 let site = Site { doc_article: &doc_article, by_category: &by_category, rank: &rank };
-                index.pick(i, a, &top, &site, limit)
+                index.pick(i, a, &top, &site, limit).0
             })
             .collect()
     }

@@ -264,7 +264,10 @@ mod tests {
         let full = built.index.related(&articles, Some(&built.terms), 4).expect("related");
         assert!(full.iter().any(|r| r.contains(&1) || r.contains(&2)), "{full:?}");
         assert_eq!(light.related(&articles, Some(&built.terms), 4).expect("related"), full);
-        assert_eq!(light.related_of(&articles, Some(&built.terms), 4, Some(&[3]), None).expect("related")[3], full[3]);
+        assert_eq!(
+            light.related_of(&articles, Some(&built.terms), 4, Some(&[3]), None).expect("related")[3].articles,
+            full[3]
+        );
     }
 
     #[test]

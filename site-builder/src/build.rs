@@ -278,6 +278,9 @@ pub(crate) struct Kept {
     pub(crate) listing: Listing,
     pub(crate) search: crate::search::SiteIndex,
     pub(crate) related: HashMap<usize, Vec<usize>>,
+    /// Per search article number, its related articles with their floor and query.
+    pub(crate) scored: Vec<search_index::Related>,
+    pub(crate) links: LinkTable,
 }
 
 /// [`build`]; with `keep`, the search index can replace articles, and what it takes to
@@ -302,7 +305,7 @@ pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport
         crate::search::prepare_index(&mut p, &published, &opts.out_dir)?
     };
     phases.end("search index");
-    let related = crate::search::related(&search)?;
+    let (related, scored) = crate::search::related_scored(&search)?;
     phases.end("related");
     if opts.progress {
         eprintln!(
@@ -375,7 +378,10 @@ pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport
     };
     drop(site);
     search.packed = None;
-    let kept = search.updater.is_some().then_some(Kept { p, listing, search, related });
+    let kept = match search.updater {
+        Some(_) => Some(Kept { links: LinkTable::new(&p.content), p, listing, search, related, scored }),
+        None => None,
+    };
     Ok((report, kept))
 }
 
@@ -537,16 +543,18 @@ impl Listing {
     }
 
     /// Puts article `i`'s category, and the published articles, in reading order again after
-    /// its title or weight changed.
-    pub(crate) fn reorder(&mut self, c: &Content, i: usize) {
+    /// its title or weight changed. Returns whether the published articles' order changed.
+    pub(crate) fn reorder(&mut self, c: &Content, i: usize) -> bool {
         let order = |&j: &usize| reading_order(c, j);
         let a = &c.articles[i];
         if let Some(list) = self.by_category.get_mut(&(a.lang.clone(), a.category.clone())) {
             list.sort_by_key(order);
         }
-        if !self.published.is_sorted_by_key(order) {
-            self.published.sort_by_key(order);
+        if self.published.is_sorted_by_key(order) {
+            return false;
         }
+        self.published.sort_by_key(order);
+        true
     }
 
     /// The articles before and after article `i` in its category (its page links to them,

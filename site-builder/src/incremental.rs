@@ -23,7 +23,6 @@ use crate::build::{
     BuildError, BuildOptions, BuildReport, Kept, PageKind, Site, broken_anchor, build_full, sync_file, template_env,
 };
 use crate::diag::Diagnostics;
-use crate::links::LinkTable;
 use crate::markdown;
 
 /// More changed files than this in one burst build everything.
@@ -59,7 +58,17 @@ impl Session {
     /// Content problems leave the site as it was.
     pub fn update(&mut self, changed: &[PathBuf]) -> Result<BuildReport, BuildError> {
         match self.edits(changed) {
-            Some(edits) => self.apply(&edits),
+            Some(edits) => {
+                let result = self.apply(&edits);
+                if let Err(e) = &result
+                    && !matches!(e, BuildError::Content(_))
+                {
+                    // Content problems are found before anything changes; after any other
+                    // failure the kept site may be half updated: the next change builds anew.
+                    self.kept = None;
+                }
+                result
+            }
             None => self.build(),
         }
     }
@@ -72,14 +81,23 @@ impl Session {
             return None;
         }
         let mut edits: Vec<(usize, String)> = Vec::new();
+        let c = &kept.p.content;
         for path in changed {
+            if path.is_dir() {
+                continue; // what changed in it comes on its own
+            }
             if crate::watch::is_scratch(path) && !path.exists() {
                 continue; // an editor's file, come and gone
             }
             let rel = relative(&self.opts.content_dir, path)?;
-            let i = kept.p.content.articles.iter().position(|a| a.source.rel == rel)?;
-            if !edits.iter().any(|e| e.0 == i) {
-                edits.push((i, rel));
+            match c.articles.iter().position(|a| a.source.rel == rel) {
+                Some(i) if !edits.iter().any(|e| e.0 == i) => edits.push((i, rel)),
+                Some(_) => {}
+                // A file no build read, come and gone under faq/ (`sed -i` writes one).
+                None if rel.starts_with("faq/")
+                    && !path.exists()
+                    && !c.categories.iter().any(|cat| cat.source.rel == rel) => {}
+                None => return None,
             }
         }
         Some(edits)
@@ -106,7 +124,7 @@ impl Session {
         let mut fresh = Vec::new();
         {
             let c = &kept.p.content;
-            let links = LinkTable::new(c);
+            let links = &kept.links;
             for (i, rel) in edits {
                 let old = &c.articles[*i];
                 let (article, d) = c.reload_article(rel, self.opts.dates, old.source.updated);
@@ -115,7 +133,7 @@ impl Session {
                 if article.meta.draft != old.meta.draft || article.meta.aliases != old.meta.aliases {
                     return self.build();
                 }
-                let rendered = markdown::render(&article.source, &links);
+                let rendered = markdown::render(&article.source, links);
                 diags.extend(rendered.diags.clone());
                 fresh.push((*i, article, rendered));
             }
@@ -153,43 +171,53 @@ impl Session {
         // 3. The search index and related articles.
         let step = Instant::now();
         let Some(updater) = kept.search.updater.as_mut() else { return self.build() };
-        let mut numbers = Vec::new();
+        // The edited articles' numbers in the index, and their terms before the edit.
+        let mut numbers: Vec<(usize, search_index::ArticleTerms)> = Vec::new();
+        // The sitemap lists the articles in order, with their dates.
+        let mut sitemap = false;
         for (i, article, mut rendered) in fresh {
             let sections = std::mem::take(&mut rendered.sections);
+            sitemap |= article.source.updated != kept.p.content.articles[i].source.updated;
             kept.p.content.articles[i] = article;
             kept.p.rendered[i] = rendered;
-            kept.listing.reorder(&kept.p.content, i);
+            sitemap |= kept.listing.reorder(&kept.p.content, i);
             // A draft is in no index and on no page.
             let Ok(n) = kept.search.numbers.binary_search(&i) else { continue };
             let c = &kept.p.content;
             let mut a = crate::search::article(c, &crate::search::category_titles(c), i, sections);
             let terms = updater.replace(n, &a)?;
-            if let Some(all) = kept.search.terms.as_mut() {
-                all[n] = terms;
-            }
+            let Some(all) = kept.search.terms.as_mut() else { return self.build() };
+            numbers.push((n, std::mem::replace(&mut all[n], terms)));
             a.sections = Vec::new();
             kept.search.articles[n] = a;
-            numbers.push(n);
         }
         kept.search.index = updater.open_for_related()?;
         let packed = updater.pack()?;
         phases.push(("search index", step.elapsed()));
         let step = Instant::now();
-        // Their own related articles, and those of the articles that listed them.
-        let edited: Vec<usize> = numbers.iter().map(|&n| kept.search.numbers[n]).collect();
-        let mut again = numbers.clone();
+        // Their own related articles, those of the articles that listed them, and of those
+        // whose lists they now enter.
+        let edited: Vec<usize> = numbers.iter().map(|&(n, _)| kept.search.numbers[n]).collect();
+        let mut again: Vec<usize> = numbers.iter().map(|&(n, _)| n).collect();
         for (n, &i) in kept.search.numbers.iter().enumerate() {
             if kept.related.get(&i).is_some_and(|r| r.iter().any(|j| edited.contains(j))) && !again.contains(&n) {
                 again.push(n);
             }
         }
+        let all_terms = kept.search.terms.as_deref().unwrap_or_default();
+        for &(n, _) in &numbers {
+            let entering = kept.search.index.related_entering(&kept.search.articles, all_terms, &kept.scored, n)?;
+            again.extend(entering);
+        }
+        again.sort_unstable();
+        again.dedup();
         // Reading order, which an edited title or weight may have changed.
         let mut place = vec![u32::MAX; kept.p.content.articles.len()];
         for (at, &i) in kept.listing.published.iter().enumerate() {
             place[i] = at as u32;
         }
         let rank: Vec<u32> = kept.search.numbers.iter().map(|&i| place[i]).collect();
-        let found = kept.search.index.related_of(
+        let mut found = kept.search.index.related_of(
             &kept.search.articles,
             kept.search.terms.as_deref(),
             crate::search::RELATED,
@@ -198,10 +226,14 @@ impl Session {
         )?;
         for &n in &again {
             let i = kept.search.numbers[n];
-            let new: Vec<usize> = found[n].iter().map(|&m| kept.search.numbers[m]).collect();
-            // Their pages show the edited articles' titles, or other related articles now.
-            pages.insert(i);
+            let new: Vec<usize> = found[n].articles.iter().map(|&m| kept.search.numbers[m]).collect();
+            // Their pages show other related articles now, or an edited one's new title.
+            let old = kept.related.get(&i);
+            if old != Some(&new) || new.iter().any(|j| edited.contains(j)) {
+                pages.insert(i);
+            }
             kept.related.insert(i, new);
+            kept.scored[n] = std::mem::take(&mut found[n]);
         }
         phases.push(("related", step.elapsed()));
 
@@ -233,7 +265,9 @@ impl Session {
         for (page, html) in chosen.iter().zip(&rendered) {
             written += usize::from(sync_file(out, &page.path, html.as_bytes(), false)?);
         }
-        written += usize::from(sync_file(out, "sitemap.xml", site.sitemap().as_bytes(), false)?);
+        if sitemap {
+            written += usize::from(sync_file(out, "sitemap.xml", site.sitemap().as_bytes(), false)?);
+        }
         // Replaced whole (a reader never sees half of it), without reading the old one first.
         let index_path = out.join(crate::search::SEARCH_DIR).join(search_index::INDEX_FILE);
         let part = index_path.with_extension("bin.part");
@@ -257,7 +291,11 @@ impl Session {
 fn relative(content_dir: &Path, path: &Path) -> Option<String> {
     let rel = match path.strip_prefix(content_dir) {
         Ok(rel) => rel.to_path_buf(),
-        Err(_) => path.canonicalize().ok()?.strip_prefix(content_dir.canonicalize().ok()?).ok()?.to_path_buf(),
+        Err(_) => {
+            // A path that is gone can't be made canonical; its folder can.
+            let dir = path.parent()?.canonicalize().ok()?.join(path.file_name()?);
+            dir.strip_prefix(content_dir.canonicalize().ok()?).ok()?.to_path_buf()
+        }
     };
     let parts: Vec<&str> = rel.components().map(|c| c.as_os_str().to_str()).collect::<Option<_>>()?;
     Some(parts.join("/"))

@@ -29,11 +29,12 @@ pub const SERVICE_PREFIXES: &[&str] =
     &["/portal", "/search", "/login", "/logout", "/agent", "/api/", "/invite/", "/password/", "/evaluate/", "/healthz"];
 
 #[derive(Debug)]
-pub struct LinkTable<'a> {
-    content: &'a Content,
-    by_file: HashMap<&'a str, (String, Landing)>,
+pub struct LinkTable {
+    /// The content directory.
+    dir: std::path::PathBuf,
+    by_file: HashMap<String, (String, Landing)>,
     by_url: HashMap<String, Landing>,
-    drafts: HashSet<&'a str>,
+    drafts: HashSet<String>,
 }
 
 pub fn article_url(lang: &str, category: &str, slug: &str) -> String {
@@ -46,14 +47,16 @@ pub fn home_url(lang: &str) -> String {
     format!("/{lang}/")
 }
 
-impl<'a> LinkTable<'a> {
-    pub fn new(content: &'a Content) -> Self {
+impl LinkTable {
+    /// The table of `content`. It stays right while no article, category, alias or draft
+    /// state comes or goes.
+    pub fn new(content: &Content) -> Self {
         let mut by_file = HashMap::new();
         let mut by_url = HashMap::new();
         let mut drafts = HashSet::new();
         for (i, a) in content.articles.iter().enumerate() {
             if a.meta.draft {
-                drafts.insert(a.source.rel.as_str());
+                drafts.insert(a.source.rel.clone());
                 continue;
             }
             let url = article_url(&a.lang, &a.category, &a.slug);
@@ -61,18 +64,18 @@ impl<'a> LinkTable<'a> {
             for alias in &a.meta.aliases {
                 by_url.insert(alias.clone(), Landing::Article(i));
             }
-            by_file.insert(a.source.rel.as_str(), (url, Landing::Article(i)));
+            by_file.insert(a.source.rel.clone(), (url, Landing::Article(i)));
         }
         for c in &content.categories {
             let url = category_url(&c.lang, &c.slug);
             by_url.insert(url.clone(), Landing::Listing);
-            by_file.insert(c.source.rel.as_str(), (url, Landing::Listing));
+            by_file.insert(c.source.rel.clone(), (url, Landing::Listing));
         }
         by_url.insert("/".into(), Landing::Listing);
         for l in content.config.language_codes() {
             by_url.insert(home_url(l), Landing::Listing);
         }
-        Self { content, by_file, by_url, drafts }
+        Self { dir: content.dir.clone(), by_file, by_url, drafts }
     }
 
     /// Resolves `dest` written in the file `from_rel` (relative to content/). `Ok(None)` means
@@ -115,12 +118,12 @@ impl<'a> LinkTable<'a> {
             return Err(format!("`{dest}` does not exist (looked for content/{target})"));
         }
         if let Some(rest) = target.strip_prefix("static/") {
-            if self.content.dir.join("static").join(rest).is_file() {
+            if self.dir.join("static").join(rest).is_file() {
                 return Ok(Some(Resolved { url: format!("/static/{rest}"), landing: Landing::Service, anchor: None }));
             }
             return Err(format!("`{dest}` does not exist (looked for content/{target})"));
         }
-        if self.content.dir.join(&target).exists() {
+        if self.dir.join(&target).exists() {
             return Err(format!("`{dest}` is not served: put files for pages in content/static/"));
         }
         Err(format!("`{dest}` does not exist (looked for content/{target})"))
@@ -132,7 +135,7 @@ impl<'a> LinkTable<'a> {
             return Ok((with_slash, *l));
         }
         if let Some(rest) = path.strip_prefix("/static/") {
-            if self.content.dir.join("static").join(rest).is_file() {
+            if self.dir.join("static").join(rest).is_file() {
                 return Ok((path.to_owned(), Landing::Service));
             }
             return Err(format!("`{path}` does not exist in content/static/"));

@@ -56,7 +56,7 @@ fn options() -> Options {
 pub const SUMMARY_CHARS: usize = 160;
 
 /// Renders the body of `source`. `links` resolves and checks link targets.
-pub fn render(source: &Source, links: &LinkTable<'_>) -> Rendered {
+pub fn render(source: &Source, links: &LinkTable) -> Rendered {
     let body = source.body();
     let lines = LineIndex::new(body);
     let mut out = Rendered::default();
@@ -186,7 +186,7 @@ pub fn render(source: &Source, links: &LinkTable<'_>) -> Rendered {
 /// Rewrites a link or image target, recording a diagnostic or an anchor check.
 fn rewrite(
     source: &Source,
-    links: &LinkTable<'_>,
+    links: &LinkTable,
     lines: &LineIndex,
     offset: usize,
     dest: &str,

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use rayon::prelude::*;
-use search_index::{Article, ArticleTerms, SearchIndex, Section, Updater};
+use search_index::{Article, ArticleTerms, Related, SearchIndex, Section, Updater};
 
 use crate::build::{BuildError, Prepared};
 use crate::content::Content;
@@ -29,6 +29,9 @@ pub const RESULTS_MARKER: &str = "<!--%%SEARCH_RESULTS%%-->";
 pub const STRINGS_FILE: &str = "strings.json";
 /// Related articles per article.
 pub const RELATED: usize = 4;
+
+/// Article (index in `Content::articles`) -> its related articles, best first.
+pub type RelatedMap = HashMap<usize, Vec<usize>>;
 
 /// The index of the published articles.
 #[derive(Debug)]
@@ -154,13 +157,24 @@ fn site_index(
 /// Related articles of every published article (by index in `Content::articles`), from the
 /// index: articles whose text matches this one's title, tags and description, in the same
 /// language, the same category breaking ties.
-pub fn related(si: &SiteIndex) -> Result<HashMap<usize, Vec<usize>>, BuildError> {
-    let related = si.index.related(&si.articles, si.terms.as_deref(), RELATED)?;
-    Ok(related
-        .into_iter()
+pub fn related(si: &SiteIndex) -> Result<RelatedMap, BuildError> {
+    Ok(related_scored(si)?.0)
+}
+
+/// [`related`], and per search article number what tells whether an edited article enters
+/// the list ([`search_index::Related`]).
+pub fn related_scored(si: &SiteIndex) -> Result<(RelatedMap, Vec<Related>), BuildError> {
+    let related = si.index.related_of(&si.articles, si.terms.as_deref(), RELATED, None, None)?;
+    Ok((by_content_index(si, &related), related))
+}
+
+/// Related articles by index in `Content::articles`, of search articles' related ones.
+pub(crate) fn by_content_index(si: &SiteIndex, related: &[Related]) -> RelatedMap {
+    related
+        .iter()
         .enumerate()
-        .map(|(n, found)| (si.numbers[n], found.into_iter().map(|m| si.numbers[m]).collect()))
-        .collect())
+        .map(|(n, found)| (si.numbers[n], found.articles.iter().map(|&m| si.numbers[m]).collect()))
+        .collect()
 }
 
 /// `strings.json`: per language, the `search_*` texts and the labels the result pages use, and

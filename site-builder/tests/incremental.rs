@@ -79,25 +79,55 @@ fn an_edited_article_rewrites_the_pages_that_show_it_as_a_full_build_would() {
 
     assert_eq!(urls(&f.out(), "omvormerkast"), ["/nl/tickets/statussen/"]);
     assert!(urls(&f.out(), "statussen").contains(&"/nl/tickets/statussen/".to_owned()));
+    assert_as_full_build(&f, &f.out());
     let after = files(&f.out());
-    let full = f.dir.path().join("full");
-    site_builder::build(&options(&f, &full)).expect("full build");
-    let expected = files(&full);
-    assert_eq!(after.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
-    for (rel, bytes) in &expected {
-        if rel.ends_with("index.bin") {
-            continue; // the same answers, not the same bytes (see search_index::Updater)
-        }
-        if after[rel] != *bytes {
-            let _ = std::fs::write("/tmp/inc-after.html", &after[rel]);
-            let _ = std::fs::write("/tmp/inc-full.html", bytes);
-        }
-        assert!(after[rel] == *bytes, "{} differs from a full build's", rel.display());
-    }
     let changed: Vec<&PathBuf> = after.keys().filter(|rel| before[*rel] != after[*rel]).collect();
     assert!(changed.iter().any(|rel| rel.ends_with("nl/tickets/index.html")), "the category lists the new title");
     assert!(!changed.iter().any(|rel| rel.starts_with("en/tickets")), "other languages' pages stay: {changed:?}");
     assert_eq!(report.written, changed.len(), "{changed:?}");
+}
+
+/// Every file of `out` but the index is what a full build of the same content writes.
+fn assert_as_full_build(f: &Fixture, out: &Path) {
+    let after = files(out);
+    let full = f.dir.path().join("full");
+    let _ = std::fs::remove_dir_all(&full);
+    site_builder::build(&options(f, &full)).expect("full build");
+    let expected = files(&full);
+    assert_eq!(after.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+    for (rel, bytes) in &expected {
+        if !rel.ends_with("index.bin") {
+            assert!(after[rel] == *bytes, "{} differs from a full build's", rel.display());
+        }
+    }
+}
+
+#[test]
+fn an_edit_that_fits_another_articles_related_list_shows_there() {
+    let f = Fixture::new(&[
+        ("faq/nl/tickets/_index.md", CAT_NL),
+        ("faq/nl/tickets/bijlagen.md", &article("Bijlagen toevoegen", "Een schermafdruk als bijlage meesturen.\n")),
+        ("faq/nl/tickets/statussen.md", &article("Statussen", "Open, in behandeling, opgelost.\n")),
+        ("faq/nl/tickets/termijnen.md", &article("Termijnen", "Binnen vijf werkdagen een antwoord.\n")),
+        ("faq/nl/tickets/prioriteit.md", &article("Prioriteit kiezen", "Kies hoog of laag.\n")),
+        ("faq/nl/tickets/sector.md", &article("Sector kiezen", "Kies de sector van uw vraag.\n")),
+        ("faq/nl/account/_index.md", "+++\ntitle = \"Account\"\n+++\n"),
+        ("faq/nl/account/wachtwoord.md", &article("Wachtwoord vergeten", "Vraag een nieuw wachtwoord aan.\n")),
+        ("faq/nl/account/inloggen.md", &article("Inloggen", "Log in met uw e-mailadres.\n")),
+        ("faq/nl/account/profiel.md", &article("Profiel wijzigen", "Uw naam en telefoonnummer.\n")),
+        ("faq/nl/account/taal.md", &article("Taal kiezen", "Nederlands of Engels.\n")),
+    ]);
+    let mut session = Session::new(options(&f, &f.out()));
+    session.build().expect("build");
+    let related = |page: &str| f.page(page).contains("href=\"/nl/account/profiel/\"");
+    assert!(!related("nl/tickets/bijlagen/index.html"), "not related before the edit");
+    let path = f.content().join("faq/nl/account/profiel.md");
+    std::fs::write(&path, article("Profiel wijzigen", "Een schermafdruk van uw profiel als bijlage meesturen.\n"))
+        .expect("edit");
+    let report = session.update(std::slice::from_ref(&path)).expect("update");
+    assert!(report.partial, "{report:?}");
+    assert!(related("nl/tickets/bijlagen/index.html"), "related after the edit");
+    assert_as_full_build(&f, &f.out());
 }
 
 #[test]
