@@ -8,7 +8,7 @@ use notify::{RecursiveMode, Watcher};
 
 /// How long a burst of changes must have been quiet before `on_change` hears of it: editors
 /// save by writing a temporary file and renaming it, `git checkout` writes many files.
-const SETTLE: Duration = Duration::from_millis(20);
+const SETTLE: Duration = Duration::from_millis(10);
 
 /// Calls `on_change` (on a background thread) with the paths that changed under `dir`, once
 /// per burst of changes. The returned watcher stops watching when dropped.
