@@ -1,19 +1,23 @@
 //! Rebuilding after edits without starting over (`helpdesk serve`).
 //!
 //! A [`Session`] builds the whole site once and keeps it in memory: the rendered articles, the
-//! search index (able to replace articles, see [`search_index::Updater`]) and the related
-//! articles. When only the text of existing articles changed (title, description, tags, body;
-//! the same address, draft state and aliases), [`Session::update`] reads those files again,
-//! checks them as a full build would, replaces them in the search index, finds the related
-//! articles of the edited articles and of those that listed them again, and rewrites only the
-//! pages that show them: their own, their neighbours in the category, the category, the
-//! home and "not found" pages, the sitemap and `index.bin`. Any other change (a new or deleted
-//! file, a category, the configuration, templates, static files, texts) builds everything.
+//! search index (able to replace articles, see [`search_index::Updater`]), each article's
+//! related articles with the query and score that found them, and the link table. When only the
+//! text of existing articles changed (title, description, tags, body; the same address, draft
+//! state and aliases), [`Session::update`] reads those files again, checks them as a full build
+//! would, replaces them in the search index, finds the related articles again of the edited
+//! articles, of those that listed them and of those whose lists they now enter (their score
+//! for the list's query reaches its last entry's), and rewrites only the pages that show them:
+//! their own, their neighbours in the category, the category, the home and "not found" pages,
+//! the related articles' pages that changed, `index.bin`, and the sitemap when the order or a
+//! date changed. Any other change (a new or deleted file, a category, the configuration,
+//! templates, static files, texts) builds everything.
 //!
-//! What differs from a full build until the next one (every start of `serve`): other
-//! articles' related lists are only looked at again when they listed an edited article (an
-//! edit that makes an article fit another's list better shows there after a full build), and
-//! the search index's own approximations (see [`search_index::Updater`]).
+//! What differs from a full build until the next one (every start of `serve`): the lists are
+//! checked with the queries of the last full build, so an edit that shifts word frequencies
+//! enough to reorder unrelated lists shows after a full build; and the search index's own
+//! approximations (see [`search_index::Updater`]). The tests hold an updated site to every
+//! byte of a full build's, the index aside.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -171,8 +175,8 @@ impl Session {
         // 3. The search index and related articles.
         let step = Instant::now();
         let Some(updater) = kept.search.updater.as_mut() else { return self.build() };
-        // The edited articles' numbers in the index, and their terms before the edit.
-        let mut numbers: Vec<(usize, search_index::ArticleTerms)> = Vec::new();
+        // The edited articles' numbers in the index.
+        let mut numbers: Vec<usize> = Vec::new();
         // The sitemap lists the articles in order, with their dates.
         let mut sitemap = false;
         for (i, article, mut rendered) in fresh {
@@ -187,7 +191,8 @@ impl Session {
             let mut a = crate::search::article(c, &crate::search::category_titles(c), i, sections);
             let terms = updater.replace(n, &a)?;
             let Some(all) = kept.search.terms.as_mut() else { return self.build() };
-            numbers.push((n, std::mem::replace(&mut all[n], terms)));
+            all[n] = terms;
+            numbers.push(n);
             a.sections = Vec::new();
             kept.search.articles[n] = a;
         }
@@ -197,15 +202,15 @@ impl Session {
         let step = Instant::now();
         // Their own related articles, those of the articles that listed them, and of those
         // whose lists they now enter.
-        let edited: Vec<usize> = numbers.iter().map(|&(n, _)| kept.search.numbers[n]).collect();
-        let mut again: Vec<usize> = numbers.iter().map(|&(n, _)| n).collect();
+        let edited: Vec<usize> = numbers.iter().map(|&n| kept.search.numbers[n]).collect();
+        let mut again: Vec<usize> = numbers.clone();
         for (n, &i) in kept.search.numbers.iter().enumerate() {
             if kept.related.get(&i).is_some_and(|r| r.iter().any(|j| edited.contains(j))) && !again.contains(&n) {
                 again.push(n);
             }
         }
         let all_terms = kept.search.terms.as_deref().unwrap_or_default();
-        for &(n, _) in &numbers {
+        for &n in &numbers {
             let entering = kept.search.index.related_entering(&kept.search.articles, all_terms, &kept.scored, n)?;
             again.extend(entering);
         }
