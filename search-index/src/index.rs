@@ -197,6 +197,8 @@ pub struct SearchIndex {
     pub(crate) languages: Vec<String>,
     /// Per segment, per document: its language's position in `languages`.
     pub(crate) doc_langs: Vec<DocLanguages>,
+    /// What scoring looks up in every query (see [`crate::score`]).
+    pub(crate) tables: crate::score::Tables,
     /// Article number -> the article's URL.
     pub(crate) article_urls: Vec<String>,
     /// Documents as results show them, and what their words are analyzed to (see
@@ -921,6 +923,7 @@ impl SearchIndex {
         languages.sort();
         let doc_langs = if related_only { Vec::new() } else { doc_languages(&searcher, &fields, &languages)? };
         let docs = crate::stored::DocCache::new(&searcher);
+        let tables = crate::score::Tables::new(&searcher, &fields)?;
         let analyzers = languages.iter().map(|l| (l.clone(), analyzer(l))).collect();
         let word_fst =
             tantivy_fst::Map::from_iter(words.iter().enumerate().map(|(i, w)| (w.word.as_bytes(), i as u64)))
@@ -946,6 +949,7 @@ impl SearchIndex {
             analyzers,
             languages,
             doc_langs,
+            tables,
             article_urls,
             docs,
             word_terms: crate::stored::WordTerms::default(),
@@ -1084,7 +1088,6 @@ impl<'a> Reader<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct DocLanguages {
     pub(crate) of_doc: std::sync::Arc<[u8]>,
-    pub(crate) counts: Vec<u32>,
 }
 
 fn doc_languages(searcher: &Searcher, fields: &Fields, languages: &[String]) -> Result<Vec<DocLanguages>, SearchError> {
@@ -1092,7 +1095,6 @@ fn doc_languages(searcher: &Searcher, fields: &Fields, languages: &[String]) -> 
     let mut out = Vec::new();
     for seg in searcher.segment_readers() {
         let mut of_doc = vec![u8::MAX; seg.max_doc() as usize];
-        let mut counts = vec![0; languages.len()];
         let inverted = seg.inverted_index(fields.language)?;
         for (i, lang) in languages.iter().enumerate().take(usize::from(u8::MAX)) {
             let term = tantivy::Term::from_field_text(fields.language, lang);
@@ -1102,11 +1104,10 @@ fn doc_languages(searcher: &Searcher, fields: &Fields, languages: &[String]) -> 
             let mut doc = postings.doc();
             while doc != tantivy::TERMINATED {
                 of_doc[doc as usize] = i as u8;
-                counts[i] += 1;
                 doc = postings.advance();
             }
         }
-        out.push(DocLanguages { of_doc: of_doc.into(), counts });
+        out.push(DocLanguages { of_doc: of_doc.into() });
     }
     Ok(out)
 }

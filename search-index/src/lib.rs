@@ -19,6 +19,7 @@ pub mod index;
 pub mod query;
 mod related;
 pub mod schema;
+mod score;
 mod stored;
 pub mod text;
 mod update;

@@ -16,22 +16,17 @@
 //! look-ups of the query's own words: nothing scans the vocabulary.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::Serialize;
-use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query, TermQuery,
-};
-use tantivy::schema::IndexRecordOption;
+use tantivy::query::FuzzyTermQuery;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{DocAddress, Score, Term};
 use tantivy_fst::{IntoStreamer, Streamer};
 
 use crate::analysis::{tokens, word_analyzer, words};
 use crate::compound;
 use crate::index::{RECORD_SEP, SearchError, SearchIndex, UNIT_SEP};
-use crate::schema::{PART_WEIGHTS, WEIGHTS};
+use crate::score::{self, Only, PlanTerm, Scoring};
 use crate::stored::{DocWords, StoredDoc, WordTerms};
 
 /// At most this many words of a query are used (a pasted paragraph is not a query).
@@ -113,13 +108,6 @@ fn rounded<S: serde::Serializer>(score: &Score, s: S) -> Result<S::Ok, S::Error>
     s.serialize_f64((f64::from(*score) * 1000.0).round() / 1000.0)
 }
 
-/// What a query is limited to.
-#[derive(Debug, Clone, Copy, Default)]
-struct Filter<'a> {
-    lang: Option<&'a str>,
-    category: Option<&'a str>,
-}
-
 /// How much other readings of a query word count, against its own word forms (1.0):
 /// - the parts of a compound the index has (all of them, where the article writes them apart);
 const COMPOUND_PARTS: Score = 0.5;
@@ -193,28 +181,20 @@ impl SearchIndex {
             None => self.languages.iter().map(String::as_str).collect(),
         };
         let plan = self.plan(query_text, &langs);
-        // A language most documents are in is sorted out while collecting: as part of the
-        // query, every matching document would have to be looked up in its long list.
-        let in_language = req.lang.and_then(|l| self.languages.iter().position(|x| x == l)).filter(|&i| {
-            let (of_lang, all) =
-                self.doc_langs.iter().fold((0, 0), |(n, all), s| (n + s.counts[i], all + s.of_doc.len()));
-            of_lang as usize * 4 >= all
-        });
-        let filter = Filter { lang: if in_language.is_some() { None } else { req.lang }, category: req.category };
-        let Some(query) = self.query(&plan, filter) else { return Ok(out) };
-        let limit = req.limit.clamp(1, MAX_LIMIT);
-        let top = TopDocs::with_limit(limit).and_offset(req.offset.min(10_000)).order_by_score();
-        let (top, total) = match in_language {
-            Some(lang) => {
-                let collector = InLanguage {
-                    langs: self.doc_langs.iter().map(|d| d.of_doc.clone()).collect(),
-                    lang: lang as u8,
-                    inner: (top, Count),
-                };
-                self.searcher.search(&*query, &collector)?
-            }
-            None => self.searcher.search(&*query, &(top, Count))?,
+        let scoring = self.scoring(&plan)?;
+        if scoring.is_empty() {
+            return Ok(out);
+        }
+        let lang = match req.lang {
+            Some(l) => match self.languages.iter().position(|x| x == l) {
+                Some(i) => Some((u8::try_from(i).unwrap_or(u8::MAX), self.doc_langs.as_slice())),
+                None => return Ok(out),
+            },
+            None => None,
         };
+        let only = Only { lang, category: req.category };
+        let limit = req.limit.clamp(1, MAX_LIMIT);
+        let (top, total) = score::top(&self.tables, &scoring, only, &self.searcher, limit, req.offset.min(10_000))?;
         out.total = total;
         let terms = plan.highlight_terms();
         let mut matcher = Matcher::new(&terms).shared(&self.word_terms);
@@ -222,6 +202,19 @@ impl SearchIndex {
             out.results.push(self.hit(addr, score, &mut matcher)?);
         }
         Ok(out)
+    }
+
+    /// The terms of a plan looked up for scoring.
+    fn scoring(&self, plan: &Plan) -> Result<Scoring, SearchError> {
+        let words = plan.words.iter().map(|alts| {
+            alts.iter()
+                .map(|a| {
+                    let terms = a.terms.iter();
+                    terms.map(|(term, mask)| PlanTerm { term, mask: *mask, weight: a.weight, parts: a.parts }).collect()
+                })
+                .collect()
+        });
+        Scoring::new(&self.tables, &self.fields, words)
     }
 
     /// Cuts the query into words and finds each word's alternatives in the vocabulary.
@@ -494,72 +487,6 @@ impl SearchIndex {
         Some(alts)
     }
 
-    /// The tantivy query of a plan: per word the best of its alternatives, each summed over the
-    /// fields it occurs in with the fields' weights (all the terms of an alternative must
-    /// match); words add up. `None` when nothing can match.
-    fn query(&self, plan: &Plan, filter: Filter<'_>) -> Option<Box<dyn Query>> {
-        let Filter { lang, category } = filter;
-        let f = &self.fields;
-        let term_query = |term: &str, mask: u64, weight: Score, parts: bool| -> Option<Box<dyn Query>> {
-            let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            let fields = WEIGHTS.iter().filter(|(sf, _)| mask & sf.bit() != 0).map(|&(sf, w)| (f.field(sf), w));
-            let part_fields =
-                PART_WEIGHTS.iter().filter(|(pf, _)| parts && mask & pf.bit() != 0).map(|&(pf, w)| (f.part(pf), w));
-            for (field, w) in fields.chain(part_fields) {
-                let term = Term::from_field_text(field, term);
-                let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-                per_field.push((Occur::Should, Box::new(BoostQuery::new(q, w * weight))));
-            }
-            match per_field.len() {
-                0 => None,
-                1 => per_field.pop().map(|(_, q)| q),
-                _ => Some(Box::new(BooleanQuery::new(per_field))),
-            }
-        };
-        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for alts in &plan.words {
-            let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
-            for alt in alts {
-                if let [(term, mask)] = alt.terms.as_slice() {
-                    disjuncts.extend(term_query(term, *mask, alt.weight, alt.parts));
-                    continue;
-                }
-                let all: Option<Vec<(Occur, Box<dyn Query>)>> = alt
-                    .terms
-                    .iter()
-                    .map(|(term, mask)| term_query(term, *mask, alt.weight, alt.parts).map(|q| (Occur::Must, q)))
-                    .collect();
-                if let Some(all) = all.filter(|a| !a.is_empty()) {
-                    disjuncts.push(Box::new(BooleanQuery::new(all)));
-                }
-            }
-            match disjuncts.len() {
-                0 => {}
-                1 => words.push((Occur::Should, disjuncts.pop()?)),
-                _ => words.push((Occur::Should, Box::new(DisjunctionMaxQuery::new(disjuncts)))),
-            }
-        }
-        if words.is_empty() {
-            return None;
-        }
-        let words: Box<dyn Query> = Box::new(BooleanQuery::new(words));
-        if lang.is_none() && category.is_none() {
-            return Some(words);
-        }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words)];
-        let filter = |field, value: &str| -> Box<dyn Query> {
-            let q = TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic);
-            Box::new(ConstScoreQuery::new(Box::new(q), 0.0))
-        };
-        if let Some(l) = lang {
-            clauses.push((Occur::Must, filter(f.language, l)));
-        }
-        if let Some(c) = category {
-            clauses.push((Occur::Must, filter(f.category, c)));
-        }
-        Some(Box::new(BooleanQuery::new(clauses)))
-    }
-
     fn hit(&self, addr: DocAddress, score: Score, matcher: &mut Matcher<'_>) -> Result<Hit, SearchError> {
         let (doc, kept) = self.docs.get(&self.searcher, &self.fields, addr)?;
         // A kept document's words are cut and analyzed once, for all queries.
@@ -640,52 +567,6 @@ impl SearchIndex {
             }
         };
         Ok(hit)
-    }
-}
-
-/// Collects only the documents of one language (its position in the index's list).
-struct InLanguage<C> {
-    /// Per segment, the language of each document.
-    langs: Vec<Arc<[u8]>>,
-    lang: u8,
-    inner: C,
-}
-
-struct InLanguageSegment<C> {
-    of_doc: Arc<[u8]>,
-    lang: u8,
-    inner: C,
-}
-
-impl<C: Collector> Collector for InLanguage<C> {
-    type Fruit = C::Fruit;
-    type Child = InLanguageSegment<C::Child>;
-
-    fn for_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
-        let of_doc = self.langs.get(ord as usize).cloned().unwrap_or_else(|| Arc::from(Vec::new()));
-        Ok(InLanguageSegment { of_doc, lang: self.lang, inner: self.inner.for_segment(ord, segment)? })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        self.inner.requires_scoring()
-    }
-
-    fn merge_fruits(&self, fruits: Vec<<C::Child as SegmentCollector>::Fruit>) -> tantivy::Result<C::Fruit> {
-        self.inner.merge_fruits(fruits)
-    }
-}
-
-impl<C: SegmentCollector> SegmentCollector for InLanguageSegment<C> {
-    type Fruit = C::Fruit;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
-        if self.of_doc.get(doc as usize) == Some(&self.lang) {
-            self.inner.collect(doc, score);
-        }
-    }
-
-    fn harvest(self) -> C::Fruit {
-        self.inner.harvest()
     }
 }
 
@@ -1087,7 +968,85 @@ fn push_escaped(out: &mut String, s: &str) {
 
 #[cfg(test)]
 mod tests {
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
+    use tantivy::schema::IndexRecordOption;
+
     use super::*;
+    use crate::schema::{PART_WEIGHTS, WEIGHTS};
+
+    /// What a query is limited to.
+    #[derive(Debug, Clone, Copy, Default)]
+    struct Filter<'a> {
+        lang: Option<&'a str>,
+        category: Option<&'a str>,
+    }
+
+    /// The tantivy query of a plan (what [`crate::score`] computes, for comparing): per word the best of its alternatives, each summed over the
+    /// fields it occurs in with the fields' weights (all the terms of an alternative must
+    /// match); words add up. `None` when nothing can match.
+    fn tantivy_query(index: &SearchIndex, plan: &Plan, filter: Filter<'_>) -> Option<Box<dyn Query>> {
+        let Filter { lang, category } = filter;
+        let f = &index.fields;
+        let term_query = |term: &str, mask: u64, weight: Score, parts: bool| -> Option<Box<dyn Query>> {
+            let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let fields = WEIGHTS.iter().filter(|(sf, _)| mask & sf.bit() != 0).map(|&(sf, w)| (f.field(sf), w));
+            let part_fields =
+                PART_WEIGHTS.iter().filter(|(pf, _)| parts && mask & pf.bit() != 0).map(|&(pf, w)| (f.part(pf), w));
+            for (field, w) in fields.chain(part_fields) {
+                let term = Term::from_field_text(field, term);
+                let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+                per_field.push((Occur::Should, Box::new(BoostQuery::new(q, w * weight))));
+            }
+            match per_field.len() {
+                0 => None,
+                1 => per_field.pop().map(|(_, q)| q),
+                _ => Some(Box::new(BooleanQuery::new(per_field))),
+            }
+        };
+        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for alts in &plan.words {
+            let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+            for alt in alts {
+                if let [(term, mask)] = alt.terms.as_slice() {
+                    disjuncts.extend(term_query(term, *mask, alt.weight, alt.parts));
+                    continue;
+                }
+                let all: Option<Vec<(Occur, Box<dyn Query>)>> = alt
+                    .terms
+                    .iter()
+                    .map(|(term, mask)| term_query(term, *mask, alt.weight, alt.parts).map(|q| (Occur::Must, q)))
+                    .collect();
+                if let Some(all) = all.filter(|a| !a.is_empty()) {
+                    disjuncts.push(Box::new(BooleanQuery::new(all)));
+                }
+            }
+            match disjuncts.len() {
+                0 => {}
+                1 => words.push((Occur::Should, disjuncts.pop()?)),
+                _ => words.push((Occur::Should, Box::new(DisjunctionMaxQuery::new(disjuncts)))),
+            }
+        }
+        if words.is_empty() {
+            return None;
+        }
+        let words: Box<dyn Query> = Box::new(BooleanQuery::new(words));
+        if lang.is_none() && category.is_none() {
+            return Some(words);
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words)];
+        let filter = |field, value: &str| -> Box<dyn Query> {
+            let q = TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic);
+            Box::new(ConstScoreQuery::new(Box::new(q), 0.0))
+        };
+        if let Some(l) = lang {
+            clauses.push((Occur::Must, filter(f.language, l)));
+        }
+        if let Some(c) = category {
+            clauses.push((Occur::Must, filter(f.category, c)));
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
 
     #[test]
     fn edit_distance_counts_transpositions_once() {
@@ -1235,6 +1194,97 @@ mod tests {
             }
         }
         assert!(kept.docs.get(&kept.searcher, &kept.fields, DocAddress::new(0, 0)).expect("doc").1);
+    }
+
+    /// Every query of the relevance sets, as typed and while being typed (the words so far).
+    fn many_queries() -> Vec<(String, Option<&'static str>)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+        let mut out = Vec::new();
+        for file in ["relevance.toml", "questions.toml"] {
+            let text = std::fs::read_to_string(dir.join(file)).expect("queries");
+            for line in text.lines() {
+                let Some(q) = line.strip_prefix("q = \"").and_then(|q| q.strip_suffix('"')) else { continue };
+                for lang in [Some("nl"), Some("en"), None] {
+                    out.push((q.to_owned(), lang));
+                }
+                out.push((format!("{q} "), Some("nl")));
+                if let Some((start, _)) = q.rsplit_once(' ') {
+                    out.push((format!("{start} "), None));
+                }
+            }
+        }
+        out
+    }
+
+    /// Scores and order of the term-at-a-time scoring against tantivy's own query: documents
+    /// may only trade places where their scores are equal to float rounding.
+    fn same_as_tantivy(index: &SearchIndex, query: &str, lang: Option<&str>, category: Option<&str>, offset: usize) {
+        let langs: Vec<&str> = match lang {
+            Some(l) => vec![l],
+            None => index.languages.iter().map(String::as_str).collect(),
+        };
+        let plan = index.plan(query, &langs);
+        let limit = 10;
+        let ours = match index.scoring(&plan).expect("scoring") {
+            s if s.is_empty() => (Vec::new(), 0),
+            s => {
+                let lang = lang.map(|l| {
+                    let i = index.languages.iter().position(|x| x == l).expect("language");
+                    (i as u8, index.doc_langs.as_slice())
+                });
+                score::top(&index.tables, &s, Only { lang, category }, &index.searcher, limit, offset).expect("top")
+            }
+        };
+        let theirs = match tantivy_query(index, &plan, Filter { lang, category }) {
+            None => (Vec::new(), 0),
+            Some(q) => {
+                let top = TopDocs::with_limit(limit).and_offset(offset).order_by_score();
+                index.searcher.search(&*q, &(top, Count)).expect("search")
+            }
+        };
+        let what = format!("{query:?} {lang:?} {category:?} +{offset}");
+        assert_eq!(ours.1, theirs.1, "total of {what}");
+        assert_eq!(ours.0.len(), theirs.0.len(), "{what}");
+        let close = |a: Score, b: Score| (a - b).abs() <= 1e-4 * a.abs().max(1.0);
+        for (i, ((a, da), (b, db))) in ours.0.iter().zip(&theirs.0).enumerate() {
+            assert!(close(*a, *b), "{what}: #{i} scores {a} against {b}");
+            if da != db {
+                // Only a tie may be ordered otherwise: the other document has the same score.
+                let other = theirs.0.iter().chain(&ours.0).find(|(_, d)| d == da).map(|(s, _)| *s);
+                assert!(other.is_some_and(|s| close(s, *a)), "{what}: #{i} {da:?} against {db:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn term_at_a_time_scores_are_tantivys_scores() {
+        let articles = real_articles();
+        let built = crate::build(&articles).expect("build");
+        let index = &built.index;
+        let queries = many_queries();
+        assert!(queries.len() > 500, "{}", queries.len());
+        for (q, lang) in &queries {
+            same_as_tantivy(index, q, *lang, None, 0);
+        }
+        for (q, lang) in queries.iter().step_by(7) {
+            same_as_tantivy(index, q, *lang, Some("account"), 0);
+            same_as_tantivy(index, q, *lang, None, 3);
+        }
+        // With deleted documents and several segments: an updated index.
+        let (built, mut updater) = crate::build_updatable(&articles).expect("build");
+        drop(built);
+        for n in (0..articles.len()).step_by(3) {
+            let mut a = articles[n].clone();
+            a.title.push_str(" wachtwoordkluis");
+            updater.replace(n, &a).expect("replace");
+        }
+        let index = updater.open().expect("open");
+        assert!(index.searcher.segment_readers().len() > 1);
+        assert!(index.searcher.segment_readers().iter().any(|s| s.num_deleted_docs() > 0));
+        for (q, lang) in queries.iter().step_by(3) {
+            same_as_tantivy(&index, q, *lang, None, 0);
+        }
+        same_as_tantivy(&index, "wachtwoordkluis", Some("nl"), None, 0);
     }
 
     #[test]
