@@ -22,6 +22,9 @@ use tantivy::{DocAddress, DocId, InvertedIndexReader, Score, Searcher, Term};
 use crate::index::{DocLanguages, SearchError};
 use crate::schema::{Fields, PART_WEIGHTS, PartField, SearchField, WEIGHTS};
 
+/// Documents per block of postings (tantivy's; a longer block is taken in parts).
+const COMPRESSION_BLOCK_SIZE: usize = 128;
+
 /// BM25's parameters, as tantivy has them.
 const K1: Score = 1.2;
 const B: Score = 0.75;
@@ -286,7 +289,11 @@ thread_local! {
 #[derive(Default)]
 struct Accumulator {
     score: Vec<Score>,
+    /// The documents with a score are the first `n`; there is room for every document and
+    /// one more, so a document is written there before knowing whether it is new (no branch
+    /// to mispredict on the half of the documents that are).
     touched: Vec<DocId>,
+    n: usize,
 }
 
 impl Accumulator {
@@ -295,27 +302,42 @@ impl Accumulator {
         if dirty || self.score.len() != max_doc as usize {
             self.score.clear();
             self.score.resize(max_doc as usize, 0.0);
+            self.touched.clear();
+            self.touched.resize(max_doc as usize + 1, 0);
         }
-        self.touched.clear();
+        self.n = 0;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.n == 0
     }
 
     #[inline]
     fn add(&mut self, doc: DocId, score: Score) {
         if let Some(s) = self.score.get_mut(doc as usize) {
-            if *s == 0.0 {
-                self.touched.push(doc);
-            }
+            self.touched[self.n] = doc;
+            self.n += usize::from(*s == 0.0);
             *s += score;
+        }
+    }
+
+    /// Keeps the larger score.
+    #[inline]
+    fn max(&mut self, doc: DocId, score: Score) {
+        if let Some(s) = self.score.get_mut(doc as usize) {
+            self.touched[self.n] = doc;
+            self.n += usize::from(*s == 0.0);
+            *s = s.max(score);
         }
     }
 
     /// Every touched document with its score, leaving all at 0.
     fn drain(&mut self, mut f: impl FnMut(DocId, Score)) {
-        for &doc in &self.touched {
+        for &doc in &self.touched[..self.n] {
             let s = std::mem::take(&mut self.score[doc as usize]);
             f(doc, s);
         }
-        self.touched.clear();
+        self.n = 0;
     }
 }
 
@@ -357,11 +379,11 @@ impl Scratch {
                         add_postings(tables, seg, ord, ft, &mut self.alt)?;
                     }
                     // The first alternative is the best so far as it is.
-                    if self.best.touched.is_empty() {
+                    if self.best.is_empty() {
                         std::mem::swap(&mut self.alt, &mut self.best);
                     } else {
                         let best = &mut self.best;
-                        self.alt.drain(|doc, s| best_of(best, doc, s));
+                        self.alt.drain(|doc, s| best.max(doc, s));
                     }
                     continue;
                 }
@@ -379,12 +401,12 @@ impl Scratch {
                 let all = terms.len() as u8;
                 self.alt.drain(|doc, s| {
                     if std::mem::take(&mut matched[doc as usize]) == all {
-                        best_of(best, doc, s);
+                        best.max(doc, s);
                     }
                 });
             }
             // The first word is the total so far as it is.
-            if self.total.touched.is_empty() {
+            if self.total.is_empty() {
                 std::mem::swap(&mut self.best, &mut self.total);
             } else {
                 let total = &mut self.total;
@@ -394,17 +416,6 @@ impl Scratch {
         self.total.drain(&mut found);
         self.dirty = false;
         Ok(())
-    }
-}
-
-/// Keeps the larger of a word's alternatives' scores.
-#[inline]
-fn best_of(best: &mut Accumulator, doc: DocId, score: Score) {
-    if let Some(s) = best.score.get_mut(doc as usize) {
-        if *s == 0.0 {
-            best.touched.push(doc);
-        }
-        *s = s.max(score);
     }
 }
 
@@ -425,12 +436,19 @@ fn add_postings(
         if docs.is_empty() {
             return Ok(());
         }
+        // Scores first, then added: the arithmetic of a block runs in vector registers.
         let freqs = block.freqs();
-        for (i, &doc) in docs.iter().enumerate() {
-            // A field indexed without frequencies counts every term once.
-            let tf = freqs.get(i).map_or(1.0, |&f| f as Score);
-            let score = ft.weight * (tf / (tf + norm[usize::from(lengths.fieldnorm_id(doc))]));
-            acc.add(doc, score);
+        let mut scores = [0.0; COMPRESSION_BLOCK_SIZE];
+        for (c, docs) in docs.chunks(COMPRESSION_BLOCK_SIZE).enumerate() {
+            let freqs = freqs.get(c * COMPRESSION_BLOCK_SIZE..).unwrap_or_default();
+            for ((score, &doc), i) in scores.iter_mut().zip(docs).zip(0..) {
+                // A field indexed without frequencies counts every term once.
+                let tf = freqs.get(i).map_or(1.0, |&f| f as Score);
+                *score = ft.weight * (tf / (tf + norm[usize::from(lengths.fieldnorm_id(doc))]));
+            }
+            for (&doc, &score) in docs.iter().zip(&scores) {
+                acc.add(doc, score);
+            }
         }
         block.advance();
     }
