@@ -25,7 +25,7 @@ use tantivy_fst::{IntoStreamer, Streamer};
 
 use crate::analysis::{tokens, word_analyzer, words};
 use crate::compound;
-use crate::index::{RECORD_SEP, SearchError, SearchIndex, UNIT_SEP};
+use crate::index::{SearchError, SearchIndex};
 use crate::score::{self, Only, PlanTerm, Scoring};
 use crate::stored::{DocWords, StoredDoc, WordTerms};
 
@@ -308,17 +308,12 @@ impl SearchIndex {
             let mut completions = 0;
             if typing && i + 1 == n && chars >= 2 {
                 let mut found: Vec<(u64, String, u64)> = Vec::new();
-                let mut stream = self.words.range().ge(raw.as_bytes()).into_stream();
-                let mut seen = 0;
-                while let Some((k, w)) = stream.next() {
-                    seen += 1;
-                    if seen > 400 || !k.starts_with(raw.as_bytes()) {
-                        break;
-                    }
-                    for stem in self.word_stems.get(w as usize).into_iter().flatten() {
-                        if let Some(v) = self.vocab.get(stem.as_bytes())
-                            && !stems.contains(stem)
+                for w in self.words_beginning(raw).take(400) {
+                    for stem in self.word_stems.get(w).into_iter().flatten() {
+                        // Words of one beginning share stems: each looked up once.
+                        if !stems.contains(stem)
                             && !found.iter().any(|f| &f.1 == stem)
+                            && let Some(v) = self.vocab.get(stem.as_bytes())
                         {
                             found.push((v & 0xffff_ffff, stem.clone(), v));
                         }
@@ -417,6 +412,25 @@ impl SearchIndex {
         plan
     }
 
+    /// The numbers of the words that begin with `prefix`: words are numbered in their order,
+    /// so they are the numbers from the first word at or after `prefix` to the first one at or
+    /// after the next prefix (`wachtwoorc` -> `wachtwoord`), two look-ups in the word list.
+    fn words_beginning(&self, prefix: &str) -> std::ops::Range<usize> {
+        let first_from = |key: &[u8]| {
+            let found = self.words.range().ge(key).into_stream().next().map(|(_, w)| w as usize);
+            found.unwrap_or(self.word_stems.len())
+        };
+        let mut next = prefix.as_bytes().to_vec();
+        while let Some(last) = next.pop() {
+            if last < u8::MAX {
+                next.push(last + 1);
+                break;
+            }
+        }
+        let end = if next.is_empty() { self.word_stems.len() } else { first_from(&next) };
+        first_from(prefix.as_bytes())..end
+    }
+
     /// Whether a term (its vocabulary entry) is rare enough to be looked for in the parts of
     /// compounds too: a word in more than one in [`COMMON_SHARE`] documents of a large site says
     /// little, and as a part it would have long lists to walk.
@@ -493,15 +507,8 @@ impl SearchIndex {
         let cut = kept.then_some(&*doc);
         let lang = doc.lang.as_str();
         let (title, summary, url) = (doc.title.as_str(), doc.summary.as_str(), doc.url.as_str());
-        let sections: Vec<StoredSection<'_>> = doc
-            .sections
-            .split(RECORD_SEP)
-            .map(|s| {
-                let mut parts = s.splitn(3, UNIT_SEP);
-                let mut next = || parts.next().unwrap_or_default();
-                StoredSection { anchor: next(), heading: next(), text: next() }
-            })
-            .collect();
+        let sections: Vec<StoredSection<'_>> =
+            doc.sections().map(|[anchor, heading, text]| StoredSection { anchor, heading, text }).collect();
         let mut an = self.analyzers.get(lang).cloned().unwrap_or_else(|| crate::analysis::analyzer(lang));
         matcher.language(lang);
         let mut hit = Hit {
@@ -622,7 +629,7 @@ pub(crate) struct Matcher<'t> {
     /// What words are analyzed to, kept between queries (by language and word).
     shared: Option<&'t WordTerms>,
     /// The terms' numbers in `shared`, once needed.
-    wanted: Option<Vec<(u32, &'t str)>>,
+    wanted: Option<Wanted<'t>>,
     buf: String,
     key: String,
 }
@@ -732,16 +739,16 @@ impl<'t> Matcher<'t> {
         let end = base + text.len();
         let words = doc.words.get_or_init(|| self.doc_words(an, shared, all));
         let terms = self.terms;
-        let wanted = self
-            .wanted
-            .get_or_insert_with(|| terms.keys().filter_map(|t| shared.term_id(t).map(|id| (id, t.as_str()))).collect());
+        let wanted = self.wanted.get_or_insert_with(|| {
+            Wanted::new(terms.keys().filter_map(|t| shared.term_id(t).map(|id| (id, t.as_str()))))
+        });
         let first = words.0.partition_point(|w| (w.0 as usize) < base);
         let mut out = Vec::new();
         for &(from, to, id) in &words.0[first..] {
             if from as usize >= end {
                 break;
             }
-            if let Some(&(_, term)) = wanted.iter().find(|w| w.0 == id) {
+            if let Some(term) = wanted.get(id) {
                 out.push((from as usize - base, to as usize - base, term));
             }
         }
@@ -772,6 +779,32 @@ impl<'t> Matcher<'t> {
             }
         }
         DocWords(out.into_boxed_slice())
+    }
+}
+
+/// The terms' numbers, for telling a document's words apart: most words are none of them,
+/// and a set of 256 bits (by the number's last byte) says so without comparing.
+struct Wanted<'t> {
+    ids: Vec<(u32, &'t str)>,
+    bits: [u64; 4],
+}
+
+impl<'t> Wanted<'t> {
+    fn new(ids: impl Iterator<Item = (u32, &'t str)>) -> Self {
+        let ids: Vec<(u32, &str)> = ids.collect();
+        let mut bits = [0u64; 4];
+        for &(id, _) in &ids {
+            bits[(id as usize & 255) >> 6] |= 1 << (id & 63);
+        }
+        Wanted { ids, bits }
+    }
+
+    #[inline]
+    fn get(&self, id: u32) -> Option<&'t str> {
+        if self.bits[(id as usize & 255) >> 6] & (1 << (id & 63)) == 0 {
+            return None;
+        }
+        self.ids.iter().find(|w| w.0 == id).map(|w| w.1)
     }
 }
 
@@ -1285,6 +1318,28 @@ mod tests {
             same_as_tantivy(&index, q, *lang, None, 0);
         }
         same_as_tantivy(&index, "wachtwoordkluis", Some("nl"), None, 0);
+    }
+
+    #[test]
+    fn the_words_beginning_a_prefix_are_a_range_of_numbers() {
+        let index = crate::build(&real_articles()).expect("build").index;
+        let mut all: Vec<(Vec<u8>, usize)> = Vec::new();
+        let mut stream = index.words.stream();
+        while let Some((k, w)) = stream.next() {
+            all.push((k.to_vec(), w as usize));
+        }
+        assert!(all.len() > 500);
+        let mut prefixes: Vec<String> = vec!["".into(), "zzzz".into(), "é".into(), "wachtwoordx".into()];
+        for (k, _) in all.iter().step_by(7) {
+            let word = String::from_utf8(k.clone()).expect("utf-8");
+            prefixes.extend(word.char_indices().skip(1).map(|(i, _)| word[..i].to_owned()));
+            prefixes.push(word);
+        }
+        for p in &prefixes {
+            let slow: Vec<usize> = all.iter().filter(|(k, _)| k.starts_with(p.as_bytes())).map(|(_, w)| *w).collect();
+            let fast: Vec<usize> = index.words_beginning(p).collect();
+            assert_eq!(fast, slow, "{p:?}");
+        }
     }
 
     #[test]

@@ -43,7 +43,9 @@ pub(crate) struct Tables {
 
 struct SegmentTables {
     inverted: Vec<std::sync::Arc<InvertedIndexReader>>,
-    lengths: Vec<FieldNormReader>,
+    /// Per field, per document: its length code (a copy of tantivy's field norms, read
+    /// without tantivy's per-call dispatch).
+    lengths: Vec<Box<[u8]>>,
     max_doc: DocId,
 }
 
@@ -61,7 +63,8 @@ impl Tables {
                 let inverted = reader.inverted_index(field)?;
                 tokens[i] += inverted.total_num_tokens();
                 seg.inverted.push(inverted);
-                seg.lengths.push(reader.get_fieldnorms_reader(field)?);
+                let norms = reader.get_fieldnorms_reader(field)?;
+                seg.lengths.push((0..reader.max_doc()).map(|doc| norms.fieldnorm_id(doc)).collect());
             }
             segments.push(seg);
         }
@@ -444,7 +447,8 @@ fn add_postings(
             for ((score, &doc), i) in scores.iter_mut().zip(docs).zip(0..) {
                 // A field indexed without frequencies counts every term once.
                 let tf = freqs.get(i).map_or(1.0, |&f| f as Score);
-                *score = ft.weight * (tf / (tf + norm[usize::from(lengths.fieldnorm_id(doc))]));
+                let length = lengths.get(doc as usize).copied().unwrap_or_default();
+                *score = ft.weight * (tf / (tf + norm[usize::from(length)]));
             }
             for (&doc, &score) in docs.iter().zip(&scores) {
                 acc.add(doc, score);

@@ -17,7 +17,7 @@ use tantivy::schema::Value;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
 use crate::analysis::FxBuildHasher;
-use crate::index::SearchError;
+use crate::index::{RECORD_SEP, SearchError, UNIT_SEP};
 use crate::schema::Fields;
 
 /// Bytes of decoded documents kept at most (about the text of a few thousand articles).
@@ -39,6 +39,9 @@ pub(crate) struct StoredDoc {
     pub(crate) long: bool,
     /// The body by section: `anchor US heading US text`, sections separated by RS.
     pub(crate) sections: String,
+    /// Where each section's anchor, heading and text are in `sections` (cut once, not for
+    /// every result that shows the document).
+    pub(crate) cut: Box<[[u32; 6]]>,
     /// The words of `sections` that have a term, once a cached document is first shown.
     pub(crate) words: OnceLock<DocWords>,
 }
@@ -59,9 +62,38 @@ impl StoredDoc {
             category_title: get(f.category_title),
             article: doc.get_first(f.article).and_then(|v| v.as_u64()).unwrap_or_default(),
             long: doc.get_first(f.long).and_then(|v| v.as_u64()) == Some(1),
-            sections: get(f.sections),
+            sections: String::new(),
+            cut: Box::default(),
             words: OnceLock::new(),
         }
+        .with_sections(get(f.sections))
+    }
+
+    fn with_sections(mut self, sections: String) -> StoredDoc {
+        let mut cut = Vec::new();
+        let mut at = 0;
+        for record in sections.split(RECORD_SEP) {
+            let end = at + record.len();
+            // A record with fewer parts has empty ones at its end.
+            let mut bounds = [end; 6];
+            let mut from = at;
+            for (i, unit) in record.splitn(3, UNIT_SEP).enumerate() {
+                bounds[2 * i] = from;
+                bounds[2 * i + 1] = from + unit.len();
+                from += unit.len() + UNIT_SEP.len_utf8();
+            }
+            cut.push(bounds.map(|b| u32::try_from(b).unwrap_or(u32::MAX)));
+            at = end + RECORD_SEP.len_utf8();
+        }
+        self.sections = sections;
+        self.cut = cut.into_boxed_slice();
+        self
+    }
+
+    /// The sections: anchor, heading and text of each.
+    pub(crate) fn sections(&self) -> impl Iterator<Item = [&str; 3]> {
+        let text = |a: u32, b: u32| self.sections.get(a as usize..b as usize).unwrap_or_default();
+        self.cut.iter().map(move |c| [text(c[0], c[1]), text(c[2], c[3]), text(c[4], c[5])])
     }
 
     fn bytes(&self) -> usize {
@@ -181,6 +213,14 @@ impl WordTerms {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sections_are_cut_into_anchor_heading_and_text() {
+        let stored = "intro\u{1f}\u{1f}text\u{1e}a-b\u{1f}A b\u{1f}Tekst met ë\u{1e}\u{1f}\u{1f}\u{1e}c\u{1f}C";
+        let doc = StoredDoc::default().with_sections(stored.to_owned());
+        let got: Vec<[&str; 3]> = doc.sections().collect();
+        assert_eq!(got, vec![["intro", "", "text"], ["a-b", "A b", "Tekst met ë"], ["", "", ""], ["c", "C", ""]]);
+    }
 
     fn article(n: usize) -> crate::Article {
         crate::Article {
