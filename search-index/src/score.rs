@@ -231,11 +231,13 @@ pub(crate) fn top(
 struct Best {
     n: usize,
     found: Vec<(Score, DocAddress)>,
+    /// The score of the last one once there are `n`.
+    floor: Score,
 }
 
 impl Best {
     fn new(n: usize) -> Best {
-        Best { n, found: Vec::with_capacity(n.min(64) + 1) }
+        Best { n, found: Vec::with_capacity(n.min(64) + 1), floor: Score::NEG_INFINITY }
     }
 
     /// Whether `a` comes before `b`.
@@ -245,6 +247,10 @@ impl Best {
 
     #[inline]
     fn offer(&mut self, score: Score, doc: DocAddress) {
+        // Most documents score below the last of a full page: one comparison says so.
+        if score < self.floor {
+            return;
+        }
         let new = (score, doc);
         if self.found.len() == self.n && self.found.last().is_none_or(|&last| !Best::before(new, last)) {
             return;
@@ -252,6 +258,9 @@ impl Best {
         let at = self.found.partition_point(|&f| Best::before(f, new));
         self.found.insert(at, new);
         self.found.truncate(self.n);
+        if self.found.len() == self.n {
+            self.floor = self.found.last().map_or(Score::NEG_INFINITY, |l| l.0);
+        }
     }
 }
 
@@ -439,16 +448,24 @@ fn add_postings(
         if docs.is_empty() {
             return Ok(());
         }
-        // Scores first, then added: the arithmetic of a block runs in vector registers.
+        // In three passes, so that the arithmetic of a block runs in vector registers: each
+        // document's length normalisation and term frequency, the scores, then their sums.
         let freqs = block.freqs();
-        let mut scores = [0.0; COMPRESSION_BLOCK_SIZE];
+        let mut norms = [0.0; COMPRESSION_BLOCK_SIZE];
         for (c, docs) in docs.chunks(COMPRESSION_BLOCK_SIZE).enumerate() {
+            let mut tfs = [1.0; COMPRESSION_BLOCK_SIZE];
+            for (n, &doc) in norms.iter_mut().zip(docs) {
+                *n = norm[usize::from(lengths.get(doc as usize).copied().unwrap_or_default())];
+            }
+            // A field indexed without frequencies counts every term once.
             let freqs = freqs.get(c * COMPRESSION_BLOCK_SIZE..).unwrap_or_default();
-            for ((score, &doc), i) in scores.iter_mut().zip(docs).zip(0..) {
-                // A field indexed without frequencies counts every term once.
-                let tf = freqs.get(i).map_or(1.0, |&f| f as Score);
-                let length = lengths.get(doc as usize).copied().unwrap_or_default();
-                *score = ft.weight * (tf / (tf + norm[usize::from(length)]));
+            for (tf, &f) in tfs.iter_mut().zip(freqs) {
+                *tf = f as Score;
+            }
+            let weight = ft.weight;
+            let mut scores = [0.0; COMPRESSION_BLOCK_SIZE];
+            for ((score, &tf), &n) in scores.iter_mut().zip(&tfs).zip(&norms) {
+                *score = weight * (tf / (tf + n));
             }
             for (&doc, &score) in docs.iter().zip(&scores) {
                 acc.add(doc, score);
