@@ -385,6 +385,15 @@ impl Scratch {
             self.matched.resize(seg.max_doc as usize, 0);
         }
         for alts in &scoring.words {
+            // A word of one term: its scores go to the total as they are read.
+            if let [terms] = alts.as_slice()
+                && let [fields] = terms.as_slice()
+            {
+                for ft in fields {
+                    add_postings(tables, seg, ord, ft, &mut self.total)?;
+                }
+                continue;
+            }
             for terms in alts {
                 if let [fields] = terms.as_slice() {
                     for ft in fields {
