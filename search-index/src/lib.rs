@@ -7,7 +7,8 @@
 //! - [`analysis`]: the per-language analyzers (Dutch and English stemming, folding);
 //! - [`compound`]: compound words split with the site's own vocabulary, Dutch verb forms;
 //! - [`index`]: building the index from [`Article`]s at site-build time, packed into one file;
-//! - [`query`]: typo-tolerant, syntax-free searching with snippets;
+//! - [`query`]: typo-tolerant, syntax-free searching with snippets, scored term at a time
+//!   (`score`);
 //! - related articles of every article at once (`SearchIndex::related`);
 //! - replacing articles of a built index one at a time ([`Updater`]);
 //! - [`cache`]: a bounded cache of JSON answers for the service.
