@@ -219,22 +219,28 @@ impl SearchIndex {
                             }
                         }
                     }
-                    // The best, as a query for the words would rank them.
-                    top.clear();
-                    for &d in touched.iter() {
-                        top.push((scores[d as usize], d));
-                        scores[d as usize] = 0.0;
-                    }
-                    touched.clear();
-                    let k = (limit * 3 + 1).min(top.len());
+                    // The best, as a query for the words would rank them, kept in order as the
+                    // scores are read: most documents score below the last of a full list, and
+                    // one comparison says so.
                     let order = |a: &(Score, u32), b: &(Score, u32)| {
                         b.0.total_cmp(&a.0).then(doc_rank(a.1).cmp(&doc_rank(b.1))).then(a.1.cmp(&b.1))
                     };
-                    if k < top.len() {
-                        top.select_nth_unstable_by(k, order);
+                    let k = limit * 3 + 1;
+                    let mut floor = Score::NEG_INFINITY;
+                    top.clear();
+                    for &d in touched.iter() {
+                        let new = (std::mem::take(&mut scores[d as usize]), d);
+                        if new.0 < floor || top.len() == k && top.last().is_some_and(|l| order(&new, l).is_ge()) {
+                            continue;
+                        }
+                        let at = top.partition_point(|x| order(x, &new).is_lt());
+                        top.insert(at, new);
                         top.truncate(k);
+                        if top.len() == k {
+                            floor = top[k - 1].0;
+                        }
                     }
-                    top.sort_unstable_by(order);
+                    touched.clear();
                     let (picked, floor) = self.pick(index, &articles[index], top, &site, limit);
                     let query = asked[index].clone();
                     Related { articles: picked, floor, query }
