@@ -829,7 +829,11 @@ pub(crate) fn document(
             if j > 0 {
                 stored.push(UNIT_SEP);
             }
-            stored.extend(part.chars().map(|c| if c == UNIT_SEP || c == RECORD_SEP { ' ' } else { c }));
+            if part.contains([UNIT_SEP, RECORD_SEP]) {
+                stored.extend(part.chars().map(|c| if c == UNIT_SEP || c == RECORD_SEP { ' ' } else { c }));
+            } else {
+                stored.push_str(part);
+            }
         }
     }
     d.add_text(f.category, &a.category);

@@ -222,6 +222,26 @@ mod tests {
         assert_eq!(got, vec![["intro", "", "text"], ["a-b", "A b", "Tekst met ë"], ["", "", ""], ["c", "C", ""]]);
     }
 
+    /// The characters that cut the stored sections, inside an article's own text, are stored
+    /// as spaces: they cannot cut it anywhere else.
+    #[test]
+    fn separators_in_an_articles_text_are_stored_as_spaces() {
+        let mut a = article(0);
+        a.sections = vec![
+            crate::Section {
+                anchor: "a\u{1e}b".into(),
+                heading: "Kop\u{1f}een".into(),
+                text: "x\u{1f}y\u{1e}z".into(),
+            },
+            crate::Section { anchor: "c".into(), heading: "Twee".into(), text: "gewone tekst".into() },
+        ];
+        let built = crate::build(&[a]).expect("build");
+        let index = built.index;
+        let doc = StoredDoc::decode(&index.searcher.doc(DocAddress::new(0, 0)).expect("doc"), &index.fields);
+        let got: Vec<[&str; 3]> = doc.sections().collect();
+        assert_eq!(got, vec![["a b", "Kop een", "x y z"], ["c", "Twee", "gewone tekst"]]);
+    }
+
     fn article(n: usize) -> crate::Article {
         crate::Article {
             lang: "nl".into(),
