@@ -23,7 +23,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Score, Term};
 use tantivy_fst::{IntoStreamer, Streamer};
 
-use crate::analysis::{tokens, word_analyzer, words};
+use crate::analysis::{FxBuildHasher, tokens, word_analyzer, words};
 use crate::compound;
 use crate::index::{SearchError, SearchIndex};
 use crate::score::{self, Only, PlanTerm, Scoring};
@@ -147,8 +147,8 @@ struct Plan {
 
 impl Plan {
     /// Term -> weight, for highlighting.
-    fn highlight_terms(&self) -> HashMap<String, Score> {
-        let mut out: HashMap<String, Score> = HashMap::new();
+    fn highlight_terms(&self) -> Terms {
+        let mut out = Terms::default();
         for alts in &self.words {
             for a in alts {
                 for (term, _) in &a.terms {
@@ -591,9 +591,12 @@ struct StoredSection<'a> {
 /// A matching word in a text: (from, to, the term it matches).
 type Match<'t> = (usize, usize, &'t str);
 
+/// The terms to highlight, each with its weight.
+pub(crate) type Terms = HashMap<String, Score, FxBuildHasher>;
+
 /// How well a section matches: every matching term once, twice in the heading, repeats a
 /// little.
-fn section_score(terms: &HashMap<String, Score>, in_heading: &[Match<'_>], in_text: &[Match<'_>]) -> Score {
+fn section_score(terms: &Terms, in_heading: &[Match<'_>], in_text: &[Match<'_>]) -> Score {
     let mut seen: Vec<&str> = Vec::new();
     let mut score = 0.0;
     for (matches, factor) in [(in_heading, 2.0), (in_text, 1.0)] {
@@ -618,7 +621,7 @@ fn section_score(terms: &HashMap<String, Score>, in_heading: &[Match<'_>], in_te
 /// analyzed. Words are cut exactly as the analyzers' tokenizer cuts them (runs of letters and
 /// digits; longer than the analyzers' limit are no words).
 pub(crate) struct Matcher<'t> {
-    terms: &'t HashMap<String, Score>,
+    terms: &'t Terms,
     /// The first (up to) two characters of every term.
     heads: Vec<&'t str>,
     /// The same for ascii heads, as a set of bits: `b0 << 8 | b1` for two letters, `b0` for one.
@@ -627,7 +630,7 @@ pub(crate) struct Matcher<'t> {
     words: Option<TextAnalyzer>,
     /// Word (lowercased and folded) -> the term it is, for the language of `memo_lang`: a
     /// word that occurs again is not analyzed again.
-    memo: HashMap<String, Option<&'t str>>,
+    memo: HashMap<String, Option<&'t str>, FxBuildHasher>,
     memo_lang: String,
     /// What words are analyzed to, kept between queries (by language and word).
     shared: Option<&'t WordTerms>,
@@ -638,7 +641,7 @@ pub(crate) struct Matcher<'t> {
 }
 
 impl<'t> Matcher<'t> {
-    pub(crate) fn new(terms: &'t HashMap<String, Score>) -> Self {
+    pub(crate) fn new(terms: &'t Terms) -> Self {
         let mut heads: Vec<&str> = terms.keys().map(|t| head(t, 2)).collect();
         heads.sort_unstable();
         heads.dedup();
@@ -653,7 +656,7 @@ impl<'t> Matcher<'t> {
             heads,
             ascii_heads,
             words: None,
-            memo: HashMap::new(),
+            memo: HashMap::default(),
             memo_lang: String::new(),
             shared: None,
             wanted: None,
@@ -824,7 +827,7 @@ fn ascii_head_bit(head: &[u8]) -> Option<usize> {
 
 /// The words of `text` that are one of `terms` once analyzed by `an`.
 #[cfg(test)]
-fn matching_tokens<'t>(an: &mut TextAnalyzer, text: &str, terms: &'t HashMap<String, Score>) -> Vec<Match<'t>> {
+fn matching_tokens<'t>(an: &mut TextAnalyzer, text: &str, terms: &'t Terms) -> Vec<Match<'t>> {
     Matcher::new(terms).matches(an, text)
 }
 
@@ -908,12 +911,12 @@ pub fn edit_distance(a: &str, b: &str) -> u32 {
 /// A window of about `max` characters of `text` around the best cluster of matching words,
 /// as HTML with the matches in `<mark>`. `None` when nothing in `text` matches.
 #[cfg(test)]
-pub(crate) fn snippet(an: &mut TextAnalyzer, text: &str, terms: &HashMap<String, Score>, max: usize) -> Option<String> {
+pub(crate) fn snippet(an: &mut TextAnalyzer, text: &str, terms: &Terms, max: usize) -> Option<String> {
     snippet_of(text, &matching_tokens(an, text, terms), terms, max)
 }
 
 /// [`snippet`] with the matches already found.
-fn snippet_of(text: &str, matches: &[Match<'_>], terms: &HashMap<String, Score>, max: usize) -> Option<String> {
+fn snippet_of(text: &str, matches: &[Match<'_>], terms: &Terms, max: usize) -> Option<String> {
     if matches.is_empty() {
         return None;
     }
@@ -1115,7 +1118,7 @@ mod tests {
     #[test]
     fn snippets_mark_matches_and_escape_the_rest() {
         let mut an = crate::analysis::analyzer("nl");
-        let terms: HashMap<String, Score> = [(crate::analysis::terms("nl", "factuur").remove(0), 1.0)].into();
+        let terms: Terms = [(crate::analysis::terms("nl", "factuur").remove(0), 1.0)].into_iter().collect();
         let html = snippet(&mut an, "U vindt <b>de</b> facturen & bonnen hier.", &terms, 150).unwrap();
         assert_eq!(html, "U vindt &lt;b&gt;de&lt;/b&gt; <mark>facturen</mark> &amp; bonnen hier.");
         assert!(snippet(&mut an, "niets", &terms, 150).is_none());
@@ -1123,11 +1126,7 @@ mod tests {
 
     /// What [`Matcher`] does faster: every word through the word analyzer, the ones that begin
     /// like a term (or with `ge`) through the language's analyzer.
-    fn every_word_analyzed(
-        an: &mut TextAnalyzer,
-        text: &str,
-        terms: &HashMap<String, Score>,
-    ) -> Vec<(usize, usize, String)> {
+    fn every_word_analyzed(an: &mut TextAnalyzer, text: &str, terms: &Terms) -> Vec<(usize, usize, String)> {
         let starts: Vec<&str> = terms.keys().map(|t| head(t, 2)).collect();
         let mut out = Vec::new();
         for w in tokens(&mut word_analyzer(), text) {
@@ -1159,8 +1158,7 @@ mod tests {
         for query in
             ["wachtwoord", "gebruiker gegevens", "e-mail idee", "cafe een", "straße oresund", "12ab x", "ijssel"]
         {
-            let terms: HashMap<String, Score> =
-                crate::analysis::terms("nl", query).into_iter().map(|t| (t, 1.0)).collect();
+            let terms: Terms = crate::analysis::terms("nl", query).into_iter().map(|t| (t, 1.0)).collect();
             let fast: Vec<(usize, usize, String)> = Matcher::new(&terms)
                 .matches(&mut an, &text)
                 .into_iter()
@@ -1361,7 +1359,7 @@ mod tests {
     #[test]
     fn long_snippets_are_cut_at_words_around_the_match() {
         let mut an = crate::analysis::analyzer("nl");
-        let terms: HashMap<String, Score> = [(crate::analysis::terms("nl", "wachtwoord").remove(0), 1.0)].into();
+        let terms: Terms = [(crate::analysis::terms("nl", "wachtwoord").remove(0), 1.0)].into_iter().collect();
         let text = format!("{} Kies een nieuw wachtwoord. {}", "woord ".repeat(60), "staart ".repeat(60));
         let html = snippet(&mut an, &text, &terms, 80).unwrap();
         assert!(html.starts_with('…') && html.ends_with('…'), "{html}");
