@@ -21,6 +21,7 @@ use tantivy::{DocSet, Score, TERMINATED, Term};
 use crate::analysis::{FxBuildHasher, MemoAnalyzer};
 use crate::index::{Article, SearchError, SearchIndex};
 use crate::schema::WEIGHTS;
+use crate::score::Best;
 
 /// Body words a related-articles query uses.
 const BODY_TERMS: usize = 6;
@@ -202,8 +203,8 @@ impl SearchIndex {
             .enumerate()
             .with_min_len(64)
             .map_init(
-                || (vec![0.0 as Score; doc_article.len()], Vec::<u32>::new(), Vec::<(Score, u32)>::new()),
-                |(scores, touched, top), (index, query)| {
+                || (vec![0.0 as Score; doc_article.len()], Vec::<u32>::new()),
+                |(scores, touched), (index, query)| {
                     if !self.analyzers.contains_key(&articles[index].lang) || !wanted(index) {
                         return Related::default();
                     }
@@ -219,29 +220,14 @@ impl SearchIndex {
                             }
                         }
                     }
-                    // The best, as a query for the words would rank them, kept in order as the
-                    // scores are read: most documents score below the last of a full list, and
-                    // one comparison says so.
-                    let order = |a: &(Score, u32), b: &(Score, u32)| {
-                        b.0.total_cmp(&a.0).then(doc_rank(a.1).cmp(&doc_rank(b.1))).then(a.1.cmp(&b.1))
-                    };
-                    let k = limit * 3 + 1;
-                    let mut floor = Score::NEG_INFINITY;
-                    top.clear();
+                    // The best, as a query for the words would rank them (equal scores in
+                    // reading order).
+                    let mut top = Best::new(limit * 3 + 1, |&a: &u32, &b: &u32| (doc_rank(a), a) < (doc_rank(b), b));
                     for &d in touched.iter() {
-                        let new = (std::mem::take(&mut scores[d as usize]), d);
-                        if new.0 < floor || top.len() == k && top.last().is_some_and(|l| order(&new, l).is_ge()) {
-                            continue;
-                        }
-                        let at = top.partition_point(|x| order(x, &new).is_lt());
-                        top.insert(at, new);
-                        top.truncate(k);
-                        if top.len() == k {
-                            floor = top[k - 1].0;
-                        }
+                        top.offer(std::mem::take(&mut scores[d as usize]), d);
                     }
                     touched.clear();
-                    let (picked, floor) = self.pick(index, &articles[index], top, &site, limit);
+                    let (picked, floor) = self.pick(index, &articles[index], top.found(), &site, limit);
                     let query = asked[index].clone();
                     Related { articles: picked, floor, query }
                 },

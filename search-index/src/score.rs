@@ -203,7 +203,8 @@ pub(crate) fn top(
 ) -> Result<(Vec<(Score, DocAddress)>, usize), SearchError> {
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
-        let mut best = Best::new(offset.saturating_add(limit));
+        // Of equal scores, the first address first.
+        let mut best = Best::new(offset.saturating_add(limit), |a: &DocAddress, b: &DocAddress| a < b);
         let mut total = 0;
         for (ord, (seg, reader)) in tables.segments.iter().zip(searcher.segment_readers()).enumerate() {
             let category = match only.category {
@@ -223,44 +224,55 @@ pub(crate) fn top(
                 best.offer(score, DocAddress::new(ord as u32, doc));
             })?;
         }
-        Ok((best.found.into_iter().skip(offset).collect(), total))
+        Ok((best.into_found().into_iter().skip(offset).collect(), total))
     })
 }
 
-/// The best `n` documents offered, best first: by score, then by address.
-struct Best {
+/// The best `n` of what is offered, best first: by score, then, of equal scores, the one
+/// `before` puts first.
+pub(crate) struct Best<T, F> {
     n: usize,
-    found: Vec<(Score, DocAddress)>,
+    found: Vec<(Score, T)>,
     /// The score of the last one once there are `n`.
     floor: Score,
+    before: F,
 }
 
-impl Best {
-    fn new(n: usize) -> Best {
-        Best { n, found: Vec::with_capacity(n.min(64) + 1), floor: Score::NEG_INFINITY }
+impl<T: Copy, F: Fn(&T, &T) -> bool> Best<T, F> {
+    pub(crate) fn new(n: usize, before: F) -> Self {
+        Best { n, found: Vec::with_capacity(n.min(64) + 1), floor: Score::NEG_INFINITY, before }
     }
 
     /// Whether `a` comes before `b`.
-    fn before(a: (Score, DocAddress), b: (Score, DocAddress)) -> bool {
-        a.0 > b.0 || (a.0 == b.0 && a.1 < b.1)
+    fn first(&self, a: &(Score, T), b: &(Score, T)) -> bool {
+        a.0 > b.0 || (a.0 == b.0 && (self.before)(&a.1, &b.1))
     }
 
     #[inline]
-    fn offer(&mut self, score: Score, doc: DocAddress) {
-        // Most documents score below the last of a full page: one comparison says so.
+    pub(crate) fn offer(&mut self, score: Score, item: T) {
+        // Most score below the last of a full list: one comparison says so.
         if score < self.floor {
             return;
         }
-        let new = (score, doc);
-        if self.found.len() == self.n && self.found.last().is_none_or(|&last| !Best::before(new, last)) {
+        let new = (score, item);
+        if self.found.len() == self.n && self.found.last().is_none_or(|last| !self.first(&new, last)) {
             return;
         }
-        let at = self.found.partition_point(|&f| Best::before(f, new));
+        let at = self.found.partition_point(|f| self.first(f, &new));
         self.found.insert(at, new);
         self.found.truncate(self.n);
         if self.found.len() == self.n {
             self.floor = self.found.last().map_or(Score::NEG_INFINITY, |l| l.0);
         }
+    }
+
+    /// Best first.
+    pub(crate) fn found(&self) -> &[(Score, T)] {
+        &self.found
+    }
+
+    pub(crate) fn into_found(self) -> Vec<(Score, T)> {
+        self.found
     }
 }
 
