@@ -6,24 +6,31 @@
 //! where all of its terms do. Tantivy's boolean and disjunction-max queries compute the same
 //! document at a time, through nested unions that each buffer and merge their postings; on a
 //! helpdesk's index (thousands of documents, queries of a few dozen term × field lists) that
-//! merging was most of a query's time. Here every posting list is read once, a block at a
-//! time, into per-document accumulators: one for the term, one for the alternative, one for
-//! the word's best and one for the total, each remembering which documents it touched so it
-//! is cleared in the time it took to fill. The scores are tantivy's own (same BM25, same
-//! statistics, same weights), and so is the order of equal scores (by document address).
+//! merging was most of a query's time.
+//!
+//! Here a term's scores in all the fields it is scored in are summed once per document, into
+//! one list per segment, the first time a query needs the term; the list is kept while the
+//! index is open, since a term's scores depend only on the index. A query then reads one list
+//! per term, multiplied by its alternative's weight, into per-document accumulators: one for
+//! the alternative, one for the word's best and one for the total, each remembering which
+//! documents it touched so it is cleared in the time it took to fill. The scores are tantivy's
+//! own (same BM25, same statistics, same weights, to float rounding), and so is the order of
+//! equal scores (by document address).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::TermInfo;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, InvertedIndexReader, Score, Searcher, Term};
 
+use crate::analysis::FxBuildHasher;
 use crate::index::{DocLanguages, SearchError};
 use crate::schema::{Fields, PART_WEIGHTS, PartField, SearchField, WEIGHTS};
-
-/// Documents per block of postings (tantivy's; a longer block is taken in parts).
-const COMPRESSION_BLOCK_SIZE: usize = 128;
 
 /// BM25's parameters, as tantivy has them.
 const K1: Score = 1.2;
@@ -39,10 +46,13 @@ pub(crate) struct Tables {
     /// Documents in all segments, deleted ones included (as tantivy counts them for the idf).
     total_docs: u64,
     segments: Vec<SegmentTables>,
+    /// Terms' scores, as queries need them.
+    kept: [RwLock<Kept>; SHARDS],
+    kept_postings: AtomicUsize,
 }
 
 struct SegmentTables {
-    inverted: Vec<std::sync::Arc<InvertedIndexReader>>,
+    inverted: Vec<Arc<InvertedIndexReader>>,
     /// Per field, per document: its length code (a copy of tantivy's field norms, read
     /// without tantivy's per-call dispatch).
     lengths: Vec<Box<[u8]>>,
@@ -80,7 +90,14 @@ impl Tables {
                 norm
             })
             .collect();
-        Ok(Tables { fields, norms, total_docs, segments })
+        Ok(Tables {
+            fields,
+            norms,
+            total_docs,
+            segments,
+            kept: std::array::from_fn(|_| RwLock::default()),
+            kept_postings: AtomicUsize::new(0),
+        })
     }
 
     fn position(&self, field: Field) -> Option<usize> {
@@ -88,20 +105,162 @@ impl Tables {
     }
 }
 
-/// One term to look for in one field: its BM25 weight (idf, `1 + K1` and the boosts) and where
-/// its postings are in each segment.
-struct FieldTerm {
-    field: usize,
-    weight: Score,
-    infos: Vec<Option<TermInfo>>,
+/// Terms' lists kept at most, in postings (8 bytes each): about 32 MB. A site of ten thousand
+/// articles has fewer in all; past this, a term's list is made for each query that needs it.
+const MAX_KEPT_POSTINGS: usize = 4 << 20;
+
+/// Shards of the kept lists, so that threads looking up different terms seldom wait.
+const SHARDS: usize = 16;
+
+/// One term's documents in one segment, each with the term's BM25 score summed over the fields
+/// it is scored in (idf, `1 + K1` and the fields' weights included; not the alternative's
+/// weight, which multiplies it at query time). In document order.
+#[derive(Default)]
+struct TermList {
+    docs: Box<[DocId]>,
+    scores: Box<[Score]>,
 }
 
-/// A term of an alternative: the fields it is scored in.
-type ScoredTerm = Vec<FieldTerm>;
+/// A term's lists, one per segment.
+pub(crate) struct TermScores {
+    segments: Box<[TermList]>,
+}
 
-/// What to score: per word, per alternative, per term, per field.
+impl TermScores {
+    fn is_empty(&self) -> bool {
+        self.segments.iter().all(|l| l.docs.is_empty())
+    }
+
+    /// The documents and scores in segment `ord`.
+    fn list(&self, ord: usize) -> (&[DocId], &[Score]) {
+        self.segments.get(ord).map_or((&[], &[]), |l| (&l.docs, &l.scores))
+    }
+
+    fn postings(&self) -> usize {
+        self.segments.iter().map(|l| l.docs.len()).sum()
+    }
+}
+
+/// Per term, per field mask: its lists, made the first time a query needs them and kept while
+/// the index is open. A term's scores depend on the index alone (its statistics), never on
+/// the query, so one list serves every query with that term.
+type Kept = HashMap<Box<str>, Vec<(u64, Arc<TermScores>)>, FxBuildHasher>;
+
+impl Tables {
+    /// The scores of `term` in the fields of `mask`.
+    fn term_scores(&self, fields: &Fields, term: &str, mask: u64) -> Result<Arc<TermScores>, SearchError> {
+        let shard = &self.kept[(FxBuildHasher::default().hash_one(term) as usize) % SHARDS];
+        let known = |kept: &Kept| kept.get(term).and_then(|v| v.iter().find(|k| k.0 == mask).map(|k| k.1.clone()));
+        if let Some(found) = shard.read().ok().and_then(|kept| known(&kept)) {
+            return Ok(found);
+        }
+        let made = Arc::new(self.make_term_scores(fields, term, mask)?);
+        let postings = made.postings().max(1);
+        if self.kept_postings.fetch_add(postings, Ordering::Relaxed) + postings <= MAX_KEPT_POSTINGS
+            && let Ok(mut kept) = shard.write()
+        {
+            // Another thread may have made it meanwhile: one is kept.
+            if let Some(found) = known(&kept) {
+                return Ok(found);
+            }
+            kept.entry(term.into()).or_default().push((mask, made.clone()));
+        }
+        Ok(made)
+    }
+
+    /// Reads the term's postings in every field of `mask` and sums its scores per document.
+    fn make_term_scores(&self, fields: &Fields, term: &str, mask: u64) -> Result<TermScores, SearchError> {
+        let whole =
+            WEIGHTS.iter().filter(|(sf, _)| mask & SearchField::bit(*sf) != 0).map(|&(sf, w)| (fields.field(sf), w));
+        let parts =
+            PART_WEIGHTS.iter().filter(|(pf, _)| mask & PartField::bit(*pf) != 0).map(|&(pf, w)| (fields.part(pf), w));
+        // Per field that has the term: its position, BM25 weight and term info per segment.
+        let mut found: Vec<(usize, Score, Vec<Option<TermInfo>>)> = Vec::new();
+        for (field, boost) in whole.chain(parts) {
+            let Some(fi) = self.position(field) else { continue };
+            let t = Term::from_field_text(field, term);
+            let mut infos = Vec::with_capacity(self.segments.len());
+            let mut doc_freq = 0u64;
+            for seg in &self.segments {
+                let info = seg.inverted[fi].get_term_info(&t)?;
+                doc_freq += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
+                infos.push(info);
+            }
+            if doc_freq > 0 {
+                found.push((fi, idf(doc_freq, self.total_docs) * (1.0 + K1) * boost, infos));
+            }
+        }
+        let mut segments = Vec::with_capacity(self.segments.len());
+        let mut postings: Vec<(DocId, Score)> = Vec::new();
+        for (ord, seg) in self.segments.iter().enumerate() {
+            postings.clear();
+            for (fi, weight, infos) in &found {
+                if let Some(Some(info)) = infos.get(ord) {
+                    field_scores(
+                        &self.norms[*fi],
+                        &seg.lengths[*fi],
+                        &seg.inverted[*fi],
+                        info,
+                        *weight,
+                        &mut postings,
+                    )?;
+                }
+            }
+            // The fields' lists are each in document order: a stable sort merges them, and
+            // a document's scores are summed in the order of the fields.
+            if found.len() > 1 {
+                postings.sort_by_key(|p| p.0);
+                postings.dedup_by(|next, kept| {
+                    let same = next.0 == kept.0;
+                    if same {
+                        kept.1 += next.1;
+                    }
+                    same
+                });
+            }
+            segments.push(TermList {
+                docs: postings.iter().map(|p| p.0).collect(),
+                scores: postings.iter().map(|p| p.1).collect(),
+            });
+        }
+        Ok(TermScores { segments: segments.into_boxed_slice() })
+    }
+}
+
+/// A term's scores in one field of one segment, appended to `out` in document order.
+fn field_scores(
+    norm: &[Score; 256],
+    lengths: &[u8],
+    inverted: &InvertedIndexReader,
+    info: &TermInfo,
+    weight: Score,
+    out: &mut Vec<(DocId, Score)>,
+) -> Result<(), SearchError> {
+    let mut block = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+    loop {
+        let docs = block.docs();
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let freqs = block.freqs();
+        for (i, &doc) in docs.iter().enumerate() {
+            // A field indexed without frequencies counts every term once.
+            let tf = freqs.get(i).map_or(1.0, |&f| f as Score);
+            let n = norm[usize::from(lengths.get(doc as usize).copied().unwrap_or_default())];
+            out.push((doc, weight * (tf / (tf + n))));
+        }
+        block.advance();
+    }
+}
+
+/// One alternative of a word: its terms, each with the weight its scores are multiplied by.
+struct Alternative {
+    terms: Vec<(Score, Arc<TermScores>)>,
+}
+
+/// What to score: per word, its alternatives.
 pub(crate) struct Scoring {
-    words: Vec<Vec<Vec<ScoredTerm>>>,
+    words: Vec<Vec<Alternative>>,
 }
 
 /// One term of an alternative as the plan has it: the term, the fields it occurs in (bits of
@@ -121,20 +280,22 @@ impl Scoring {
         fields: &Fields,
         words: impl IntoIterator<Item = Vec<Vec<PlanTerm<'a>>>>,
     ) -> Result<Scoring, SearchError> {
+        let part_bits = PART_WEIGHTS.iter().fold(0, |m, &(pf, _)| m | PartField::bit(pf));
         let mut out = Vec::new();
         for alts in words {
             let mut scored_alts = Vec::new();
             'alt: for alt in alts {
                 let mut terms = Vec::with_capacity(alt.len());
                 for t in &alt {
-                    let scored = scored_term(tables, fields, t)?;
-                    if scored.is_empty() {
+                    let mask = if t.parts { t.mask } else { t.mask & !part_bits };
+                    let scores = tables.term_scores(fields, t.term, mask)?;
+                    if scores.is_empty() {
                         continue 'alt;
                     }
-                    terms.push(scored);
+                    terms.push((t.weight, scores));
                 }
                 if !terms.is_empty() {
-                    scored_alts.push(terms);
+                    scored_alts.push(Alternative { terms });
                 }
             }
             if !scored_alts.is_empty() {
@@ -147,34 +308,6 @@ impl Scoring {
     pub(crate) fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
-}
-
-/// A term's fields that have it, with their weights.
-fn scored_term(tables: &Tables, fields: &Fields, t: &PlanTerm<'_>) -> Result<ScoredTerm, SearchError> {
-    let whole =
-        WEIGHTS.iter().filter(|(sf, _)| t.mask & SearchField::bit(*sf) != 0).map(|&(sf, w)| (fields.field(sf), w));
-    let parts = PART_WEIGHTS
-        .iter()
-        .filter(|(pf, _)| t.parts && t.mask & PartField::bit(*pf) != 0)
-        .map(|&(pf, w)| (fields.part(pf), w));
-    let mut out = Vec::new();
-    for (field, boost) in whole.chain(parts) {
-        let Some(fi) = tables.position(field) else { continue };
-        let term = Term::from_field_text(field, t.term);
-        let mut infos = Vec::with_capacity(tables.segments.len());
-        let mut doc_freq = 0u64;
-        for seg in &tables.segments {
-            let info = seg.inverted[fi].get_term_info(&term)?;
-            doc_freq += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
-            infos.push(info);
-        }
-        if doc_freq == 0 {
-            continue;
-        }
-        let weight = idf(doc_freq, tables.total_docs) * (1.0 + K1) * (boost * t.weight);
-        out.push(FieldTerm { field: fi, weight, infos });
-    }
-    Ok(out)
 }
 
 /// BM25's idf, as tantivy computes it.
@@ -213,7 +346,7 @@ pub(crate) fn top(
             };
             let lang = only.lang.map(|(l, of)| (l, of.get(ord).map_or(&[][..], |d| &d.of_doc[..])));
             let alive = reader.alive_bitset();
-            scratch.score(tables, seg, ord, scoring, |doc, score| {
+            scratch.score(seg.max_doc, ord, scoring, |doc, score| {
                 if alive.is_some_and(|a| a.is_deleted(doc))
                     || lang.is_some_and(|(l, of)| of.get(doc as usize) != Some(&l))
                     || category.as_ref().is_some_and(|c| !c.contains(doc))
@@ -222,7 +355,7 @@ pub(crate) fn top(
                 }
                 total += 1;
                 best.offer(score, DocAddress::new(ord as u32, doc));
-            })?;
+            });
         }
         Ok((best.into_found().into_iter().skip(offset).collect(), total))
     })
@@ -369,7 +502,6 @@ impl Accumulator {
 /// failed half-way (`dirty`).
 #[derive(Default)]
 struct Scratch {
-    term: Accumulator,
     alt: Accumulator,
     /// Per document, how many of the alternative's terms it has.
     matched: Vec<u8>,
@@ -379,59 +511,48 @@ struct Scratch {
 }
 
 impl Scratch {
-    /// Scores the documents of one segment, giving each matching one to `found`.
-    fn score(
-        &mut self,
-        tables: &Tables,
-        seg: &SegmentTables,
-        ord: usize,
-        scoring: &Scoring,
-        mut found: impl FnMut(DocId, Score),
-    ) -> Result<(), SearchError> {
+    /// Scores the documents of one segment (of `max_doc` documents, `ord` in the index),
+    /// giving each matching one to `found`.
+    fn score(&mut self, max_doc: DocId, ord: usize, scoring: &Scoring, mut found: impl FnMut(DocId, Score)) {
         let dirty = std::mem::replace(&mut self.dirty, true);
-        for acc in [&mut self.term, &mut self.alt, &mut self.best, &mut self.total] {
-            acc.ready(seg.max_doc, dirty);
+        for acc in [&mut self.alt, &mut self.best, &mut self.total] {
+            acc.ready(max_doc, dirty);
         }
-        if dirty || self.matched.len() != seg.max_doc as usize {
+        if dirty || self.matched.len() != max_doc as usize {
             self.matched.clear();
-            self.matched.resize(seg.max_doc as usize, 0);
+            self.matched.resize(max_doc as usize, 0);
         }
         for alts in &scoring.words {
             // A word of one term: its scores go to the total as they are read.
-            if let [terms] = alts.as_slice()
-                && let [fields] = terms.as_slice()
+            if let [alt] = alts.as_slice()
+                && let [(weight, t)] = alt.terms.as_slice()
             {
-                for ft in fields {
-                    add_postings(tables, seg, ord, ft, &mut self.total)?;
+                let (docs, scores) = t.list(ord);
+                for (&doc, &s) in docs.iter().zip(scores) {
+                    self.total.add(doc, weight * s);
                 }
                 continue;
             }
-            for terms in alts {
-                if let [fields] = terms.as_slice() {
-                    for ft in fields {
-                        add_postings(tables, seg, ord, ft, &mut self.alt)?;
-                    }
-                    // The first alternative is the best so far as it is.
-                    if self.best.is_empty() {
-                        std::mem::swap(&mut self.alt, &mut self.best);
-                    } else {
-                        let best = &mut self.best;
-                        self.alt.drain(|doc, s| best.max(doc, s));
+            for alt in alts {
+                // An alternative of one term: each document once, so straight to the best.
+                if let [(weight, t)] = alt.terms.as_slice() {
+                    let (docs, scores) = t.list(ord);
+                    for (&doc, &s) in docs.iter().zip(scores) {
+                        self.best.max(doc, weight * s);
                     }
                     continue;
                 }
-                for fields in terms {
-                    for ft in fields {
-                        add_postings(tables, seg, ord, ft, &mut self.term)?;
+                for (weight, t) in &alt.terms {
+                    let (docs, scores) = t.list(ord);
+                    for (&doc, &s) in docs.iter().zip(scores) {
+                        self.alt.add(doc, weight * s);
+                        if let Some(m) = self.matched.get_mut(doc as usize) {
+                            *m = m.saturating_add(1);
+                        }
                     }
-                    let (alt, matched) = (&mut self.alt, &mut self.matched);
-                    self.term.drain(|doc, s| {
-                        alt.add(doc, s);
-                        matched[doc as usize] = matched[doc as usize].saturating_add(1);
-                    });
                 }
                 let (best, matched) = (&mut self.best, &mut self.matched);
-                let all = terms.len() as u8;
+                let all = u8::try_from(alt.terms.len()).unwrap_or(u8::MAX);
                 self.alt.drain(|doc, s| {
                     if std::mem::take(&mut matched[doc as usize]) == all {
                         best.max(doc, s);
@@ -448,50 +569,5 @@ impl Scratch {
         }
         self.total.drain(&mut found);
         self.dirty = false;
-        Ok(())
-    }
-}
-
-/// Adds a term's BM25 scores in one field of one segment to `acc`.
-fn add_postings(
-    tables: &Tables,
-    seg: &SegmentTables,
-    ord: usize,
-    ft: &FieldTerm,
-    acc: &mut Accumulator,
-) -> Result<(), SearchError> {
-    let Some(Some(info)) = ft.infos.get(ord) else { return Ok(()) };
-    let norm = &tables.norms[ft.field];
-    let lengths = &seg.lengths[ft.field];
-    let mut block = seg.inverted[ft.field].read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-    loop {
-        let docs = block.docs();
-        if docs.is_empty() {
-            return Ok(());
-        }
-        // In three passes, so that the arithmetic of a block runs in vector registers: each
-        // document's length normalisation and term frequency, the scores, then their sums.
-        let freqs = block.freqs();
-        let mut norms = [0.0; COMPRESSION_BLOCK_SIZE];
-        for (c, docs) in docs.chunks(COMPRESSION_BLOCK_SIZE).enumerate() {
-            let mut tfs = [1.0; COMPRESSION_BLOCK_SIZE];
-            for (n, &doc) in norms.iter_mut().zip(docs) {
-                *n = norm[usize::from(lengths.get(doc as usize).copied().unwrap_or_default())];
-            }
-            // A field indexed without frequencies counts every term once.
-            let freqs = freqs.get(c * COMPRESSION_BLOCK_SIZE..).unwrap_or_default();
-            for (tf, &f) in tfs.iter_mut().zip(freqs) {
-                *tf = f as Score;
-            }
-            let weight = ft.weight;
-            let mut scores = [0.0; COMPRESSION_BLOCK_SIZE];
-            for ((score, &tf), &n) in scores.iter_mut().zip(&tfs).zip(&norms) {
-                *score = weight * (tf / (tf + n));
-            }
-            for (&doc, &score) in docs.iter().zip(&scores) {
-                acc.add(doc, score);
-            }
-        }
-        block.advance();
     }
 }
