@@ -635,7 +635,11 @@ pub(crate) struct Matcher<'t> {
     /// What words are analyzed to, kept between queries (by language and word).
     shared: Option<&'t WordTerms>,
     /// The terms' numbers in `shared`, once needed.
-    wanted: Option<Wanted<'t>>,
+    wanted: Option<Vec<(u32, &'t str)>>,
+    /// The matching words of the document last looked at by [`Matcher::matches_in`] (where its
+    /// text is, 0 for none): their byte ranges in its sections.
+    doc_at: usize,
+    doc_matches: Vec<(u32, u32, &'t str)>,
     buf: String,
     key: String,
 }
@@ -660,6 +664,8 @@ impl<'t> Matcher<'t> {
             memo_lang: String::new(),
             shared: None,
             wanted: None,
+            doc_at: 0,
+            doc_matches: Vec::new(),
             buf: String::new(),
             key: String::new(),
         }
@@ -743,20 +749,28 @@ impl<'t> Matcher<'t> {
             return self.matches(an, text);
         };
         let end = base + text.len();
-        let words = doc.words.get_or_init(|| self.doc_words(an, shared, all));
-        let terms = self.terms;
-        let wanted = self.wanted.get_or_insert_with(|| {
-            Wanted::new(terms.keys().filter_map(|t| shared.term_id(t).map(|id| (id, t.as_str()))))
-        });
-        let first = words.0.partition_point(|w| (w.0 as usize) < base);
+        let at = all.as_ptr() as usize;
+        if self.doc_at != at {
+            // A document's matching words are found once, for all of its texts.
+            let words = doc.words.get_or_init(|| self.doc_words(an, shared, all));
+            let terms = self.terms;
+            let wanted = self.wanted.get_or_insert_with(|| {
+                terms.keys().filter_map(|t| shared.term_id(t).map(|id| (id, t.as_str()))).collect()
+            });
+            self.doc_matches.clear();
+            for &(id, term) in wanted.iter() {
+                self.doc_matches.extend(words.of(id).iter().map(|&(from, to)| (from, to, term)));
+            }
+            self.doc_matches.sort_unstable_by_key(|m| m.0);
+            self.doc_at = at;
+        }
+        let first = self.doc_matches.partition_point(|m| (m.0 as usize) < base);
         let mut out = Vec::new();
-        for &(from, to, id) in &words.0[first..] {
+        for &(from, to, term) in &self.doc_matches[first..] {
             if from as usize >= end {
                 break;
             }
-            if let Some(term) = wanted.get(id) {
-                out.push((from as usize - base, to as usize - base, term));
-            }
+            out.push((from as usize - base, to as usize - base, term));
         }
         out
     }
@@ -784,33 +798,7 @@ impl<'t> Matcher<'t> {
                 out.push((from, to, id));
             }
         }
-        DocWords(out.into_boxed_slice())
-    }
-}
-
-/// The terms' numbers, for telling a document's words apart: most words are none of them,
-/// and a set of 256 bits (by the number's last byte) says so without comparing.
-struct Wanted<'t> {
-    ids: Vec<(u32, &'t str)>,
-    bits: [u64; 4],
-}
-
-impl<'t> Wanted<'t> {
-    fn new(ids: impl Iterator<Item = (u32, &'t str)>) -> Self {
-        let ids: Vec<(u32, &str)> = ids.collect();
-        let mut bits = [0u64; 4];
-        for &(id, _) in &ids {
-            bits[(id as usize & 255) >> 6] |= 1 << (id & 63);
-        }
-        Wanted { ids, bits }
-    }
-
-    #[inline]
-    fn get(&self, id: u32) -> Option<&'t str> {
-        if self.bits[(id as usize & 255) >> 6] & (1 << (id & 63)) == 0 {
-            return None;
-        }
-        self.ids.iter().find(|w| w.0 == id).map(|w| w.1)
+        DocWords::new(out)
     }
 }
 

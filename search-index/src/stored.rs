@@ -46,10 +46,45 @@ pub(crate) struct StoredDoc {
     pub(crate) words: OnceLock<DocWords>,
 }
 
-/// Words of a text that have a term: their byte range in the text and the term's number (see
-/// [`WordTerms::term_id`]), in order.
+/// Words of a text that have a term, by the term's number (see [`WordTerms::term_id`]): a
+/// query's terms are looked up here, instead of comparing every word of the text with them.
 #[derive(Debug, Default)]
-pub(crate) struct DocWords(pub(crate) Box<[(u32, u32, u32)]>);
+pub(crate) struct DocWords {
+    /// The numbers of the terms the text has, ascending.
+    ids: Box<[u32]>,
+    /// Where each term's words begin in `spans` (one more than `ids`, the last is the end).
+    starts: Box<[u32]>,
+    /// Each word's byte range in the text: grouped by term, in text order within a group.
+    spans: Box<[(u32, u32)]>,
+}
+
+impl DocWords {
+    /// From the words of a text: (from, to, term number) each.
+    pub(crate) fn new(mut words: Vec<(u32, u32, u32)>) -> Self {
+        words.sort_unstable_by_key(|&(from, _, id)| (id, from));
+        let mut ids = Vec::new();
+        let mut starts = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            if ids.last() != Some(&w.2) {
+                ids.push(w.2);
+                starts.push(u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        }
+        starts.push(u32::try_from(words.len()).unwrap_or(u32::MAX));
+        DocWords {
+            ids: ids.into_boxed_slice(),
+            starts: starts.into_boxed_slice(),
+            spans: words.iter().map(|&(from, to, _)| (from, to)).collect(),
+        }
+    }
+
+    /// The byte ranges of the words with term number `id`, in text order.
+    pub(crate) fn of(&self, id: u32) -> &[(u32, u32)] {
+        let Ok(i) = self.ids.binary_search(&id) else { return &[] };
+        let (from, to) = (self.starts[i] as usize, self.starts[i + 1] as usize);
+        self.spans.get(from..to).unwrap_or_default()
+    }
+}
 
 impl StoredDoc {
     fn decode(doc: &TantivyDocument, f: &Fields) -> StoredDoc {
@@ -141,7 +176,8 @@ impl DocCache {
         let doc: TantivyDocument = searcher.doc(addr)?;
         let doc = Arc::new(StoredDoc::decode(&doc, f));
         if let Some(slot) = slot {
-            // Its words to come: 12 bytes a word with a term, about one in 6 bytes of text.
+            // Its words to come: 8 bytes a word with a term (and 8 a term), about one word in 6
+            // bytes of text.
             let size = doc.bytes() + doc.sections.len() * 2;
             if self.bytes.fetch_add(size, Ordering::Relaxed) + size <= self.budget {
                 return Ok((slot.get_or_init(|| doc).clone(), true));
@@ -213,6 +249,16 @@ impl WordTerms {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_texts_words_are_found_by_term_number() {
+        let words = DocWords::new(vec![(0, 4, 7), (5, 9, 2), (10, 14, 7), (15, 20, 9), (21, 25, 2)]);
+        assert_eq!(words.of(7), &[(0, 4), (10, 14)]);
+        assert_eq!(words.of(2), &[(5, 9), (21, 25)]);
+        assert_eq!(words.of(9), &[(15, 20)]);
+        assert!(words.of(3).is_empty() && words.of(0).is_empty() && words.of(99).is_empty());
+        assert!(DocWords::new(Vec::new()).of(1).is_empty());
+    }
 
     #[test]
     fn sections_are_cut_into_anchor_heading_and_text() {
