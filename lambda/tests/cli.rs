@@ -264,7 +264,10 @@ async fn ingest_mail_and_the_inbox_folder_make_tickets() {
     // `serve` watches <data-dir>/inbox.
     let server = serve(&repo_content(), &data);
     std::fs::create_dir_all(data.join("inbox")).expect("inbox");
-    std::fs::write(data.join("inbox/tweede.eml"), fixture("cli2@ede.example")).expect("write");
+    // Written under a hidden name and renamed, as a mail client does: the watcher may look
+    // while the file is being written, and would refuse the half-written message.
+    std::fs::write(data.join("inbox/.tweede.eml"), fixture("cli2@ede.example")).expect("write");
+    std::fs::rename(data.join("inbox/.tweede.eml"), data.join("inbox/tweede.eml")).expect("rename");
     // The watcher looks every 5 s; on a loaded machine (the whole suite on two cores, the
     // server's first build beside it) a look can take a while: wait up to a minute.
     for _ in 0..600 {
