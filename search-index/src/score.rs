@@ -105,8 +105,9 @@ impl Tables {
     }
 }
 
-/// Terms' lists kept at most, in postings (8 bytes each): about 32 MB. A site of ten thousand
-/// articles has fewer in all; past this, a term's list is made for each query that needs it.
+/// Terms' lists kept at most, in postings (8 bytes each): about 32 MB. The benchmark's site of
+/// ten thousand articles grew the server by 12-16 MB over a run of distinct queries; past the
+/// limit, a term's list is made for each query that needs it.
 const MAX_KEPT_POSTINGS: usize = 4 << 20;
 
 /// Shards of the kept lists, so that threads looking up different terms seldom wait.
@@ -115,7 +116,6 @@ const SHARDS: usize = 16;
 /// One term's documents in one segment, each with the term's BM25 score summed over the fields
 /// it is scored in (idf, `1 + K1` and the fields' weights included; not the alternative's
 /// weight, which multiplies it at query time). In document order.
-#[derive(Default)]
 struct TermList {
     docs: Box<[DocId]>,
     scores: Box<[Score]>,
