@@ -152,21 +152,24 @@ impl SearchIndex {
                 Some(b)
             })
             .collect();
-        let lists: Vec<Vec<(Score, Vec<Posting>)>> = terms
+        // A term's list holds each of its documents once, with its score summed over the
+        // fields at their weights: an article adds up one list per term, not one per field.
+        let lists: Vec<Vec<Posting>> = terms
             .par_iter()
             .map(|term| -> Result<_, SearchError> {
                 let mask = self.term_stats(term).0;
-                let mut per_field = Vec::new();
+                let mut postings: Vec<Posting> = Vec::new();
+                let mut fields = 0;
                 for (sf, w) in WEIGHTS {
                     if mask & sf.bit() == 0 {
                         continue;
                     }
+                    fields += 1;
                     let query = TermQuery::new(
                         Term::from_field_text(self.fields.field(sf), term),
                         IndexRecordOption::WithFreqs,
                     );
                     let weight = query.weight(EnableScoring::enabled_from_searcher(&self.searcher))?;
-                    let mut postings = Vec::new();
                     for (reader, base) in self.searcher.segment_readers().iter().zip(&bases) {
                         let mut scorer = weight.scorer(reader, 1.0)?;
                         // An updated index keeps the replaced documents, deleted.
@@ -174,14 +177,24 @@ impl SearchIndex {
                         let mut doc = scorer.doc();
                         while doc != TERMINATED {
                             if alive.is_none_or(|a| a.is_alive(doc)) {
-                                postings.push((base + doc, scorer.score()));
+                                postings.push((base + doc, w * scorer.score()));
                             }
                             doc = scorer.advance();
                         }
                     }
-                    per_field.push((w, postings));
                 }
-                Ok(per_field)
+                if fields > 1 {
+                    // Stable: a document's fields are summed in the order of `WEIGHTS`.
+                    postings.sort_by_key(|p| p.0);
+                    postings.dedup_by(|later, kept| {
+                        let same = later.0 == kept.0;
+                        if same {
+                            kept.1 += later.1;
+                        }
+                        same
+                    });
+                }
+                Ok(postings)
             })
             .collect::<Result<_, _>>()?;
 
@@ -209,15 +222,12 @@ impl SearchIndex {
                         return Related::default();
                     }
                     for &(term, weight) in query {
-                        for (w, postings) in &lists[term] {
-                            let boost = w * weight;
-                            for &(doc, score) in postings {
-                                let s = &mut scores[doc as usize];
-                                if *s == 0.0 {
-                                    touched.push(doc);
-                                }
-                                *s += boost * score;
+                        for &(doc, score) in &lists[term] {
+                            let s = &mut scores[doc as usize];
+                            if *s == 0.0 {
+                                touched.push(doc);
                             }
+                            *s += weight * score;
                         }
                     }
                     // The best, as a query for the words would rank them (equal scores in
