@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -336,7 +337,7 @@ pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport
         Ok(())
     };
     pages.par_iter().try_for_each(|page| -> Result<(), BuildError> {
-        write(&page.path, site.render(&env, page)?.as_bytes())?;
+        write(&page.path, &site.render(&env, page)?)?;
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if opts.progress && total >= 2000 && n.is_multiple_of(2000) {
             eprintln!("rendered {n}/{total} pages");
@@ -384,6 +385,9 @@ pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport
     };
     Ok((report, kept))
 }
+
+/// What a page holds besides an article's body, about: the room its HTML is given at first.
+const PAGE_ROOM: usize = 16 * 1024;
 
 /// Writes `bytes` to `root/rel` unless the file already holds exactly them. Returns whether it
 /// wrote. `fresh`: the output directory was empty when the build began.
@@ -506,6 +510,9 @@ pub(crate) struct Site<'a> {
     related: &'a HashMap<usize, Vec<usize>>,
     shared: HashMap<String, Value>,
     asset_version: String,
+    /// Each article's link as templates see it, made the first time a page needs it: a page
+    /// links to several articles, and a large site's pages to each one many times.
+    links: Vec<OnceLock<Value>>,
 }
 
 /// Which articles are published, in what order, and their translations: what pages list.
@@ -579,8 +586,15 @@ impl<'a> Site<'a> {
         for f in ["css/site.css", "js/site.js", "js/search.js"] {
             version_input.extend(std::fs::read(opts.content_dir.join("static").join(f)).unwrap_or_default());
         }
-        let mut site =
-            Site { p, opts, listing, related, shared: HashMap::new(), asset_version: fingerprint(&version_input) };
+        let mut site = Site {
+            p,
+            opts,
+            listing,
+            related,
+            shared: HashMap::new(),
+            asset_version: fingerprint(&version_input),
+            links: (0..c.articles.len()).map(|_| OnceLock::new()).collect(),
+        };
         for lang in c.config.language_codes() {
             let v = site.shared_context(lang);
             site.shared.insert(lang.to_owned(), v);
@@ -656,13 +670,22 @@ impl<'a> Site<'a> {
         }
     }
 
-    fn article_link(&self, i: usize) -> LinkCtx {
+    fn article_link(&self, i: usize) -> Value {
+        self.links[i]
+            .get_or_init(|| {
+                let a = &self.p.content.articles[i];
+                Value::from_serialize(LinkCtx {
+                    title: a.title.clone(),
+                    url: self.url_of(i),
+                    description: a.meta.description.clone(),
+                })
+            })
+            .clone()
+    }
+
+    fn url_of(&self, i: usize) -> String {
         let a = &self.p.content.articles[i];
-        LinkCtx {
-            title: a.title.clone(),
-            url: article_url(&a.lang, &a.category, &a.slug),
-            description: a.meta.description.clone(),
-        }
+        article_url(&a.lang, &a.category, &a.slug)
     }
 
     /// Links to the same page in every language that has it.
@@ -695,7 +718,8 @@ impl<'a> Site<'a> {
         Ok(())
     }
 
-    pub(crate) fn render(&self, env: &Environment<'_>, page: &Page) -> Result<String, BuildError> {
+    /// The page's HTML.
+    pub(crate) fn render(&self, env: &Environment<'_>, page: &Page) -> Result<Vec<u8>, BuildError> {
         let c = &self.p.content;
         let default = c.config.site.default_language.clone();
         let (template, lang, ctx) = match &page.kind {
@@ -707,7 +731,7 @@ impl<'a> Site<'a> {
                     .filter(|cat| &cat.lang == lang)
                     .map(|cat| {
                         let list = self.listing.by_category.get(&(lang.clone(), cat.slug.clone()));
-                        let top: Vec<LinkCtx> =
+                        let top: Vec<Value> =
                             list.into_iter().flatten().take(4).map(|&i| self.article_link(i)).collect();
                         context! {
                             title => cat.title, url => category_url(lang, &cat.slug), description => cat.description,
@@ -733,7 +757,7 @@ impl<'a> Site<'a> {
                     .filter(|x| x.slug == cat.slug)
                     .map(|x| (x.lang.clone(), category_url(&x.lang, &x.slug)))
                     .collect();
-                let articles: Vec<LinkCtx> = self
+                let articles: Vec<Value> = self
                     .listing
                     .by_category
                     .get(&(cat.lang.clone(), cat.slug.clone()))
@@ -792,7 +816,15 @@ impl<'a> Site<'a> {
         };
         let shared = self.shared.get(&lang).cloned().unwrap_or_default();
         let tmpl = env.get_template(template).map_err(|e| BuildError::Template(format!("{e:#}")))?;
-        tmpl.render(context! { ..ctx, ..shared }).map_err(|e| BuildError::Template(format!("{template}: {e:#}")))
+        // Room for the page at once: growing it a doubling at a time copies it over and over.
+        let body = match &page.kind {
+            PageKind::Article { index } => self.p.rendered[*index].html.len(),
+            _ => 0,
+        };
+        let mut out = Vec::with_capacity(body + PAGE_ROOM);
+        tmpl.render_captured_to(context! { ..ctx, ..shared }, &mut out)
+            .map_err(|e| BuildError::Template(format!("{template}: {e:#}")))?;
+        Ok(out)
     }
 
     fn article_context(&self, index: usize, a: &Article, r: &Rendered) -> Value {
@@ -808,7 +840,7 @@ impl<'a> Site<'a> {
             .get(&a.key())
             .into_iter()
             .flatten()
-            .map(|(l, &i)| (l.clone(), self.article_link(i).url))
+            .map(|(l, &i)| (l.clone(), self.url_of(i)))
             .collect();
         let category = c.categories.iter().find(|x| x.lang == a.lang && x.slug == a.category);
         let category_link = LinkCtx {
@@ -818,7 +850,7 @@ impl<'a> Site<'a> {
         };
         let toc: &[TocEntry] = if r.toc.iter().filter(|t| t.level == 2).count() >= 3 { &r.toc } else { &[] };
         let edit_url = c.config.site.edit_url.as_ref().map(|base| format!("{base}{}", a.source.rel));
-        let related: Vec<LinkCtx> =
+        let related: Vec<Value> =
             self.related.get(&index).into_iter().flatten().map(|&i| self.article_link(i)).collect();
         let words = r.words;
         context! {
@@ -844,7 +876,7 @@ impl<'a> Site<'a> {
         }
     }
 
-    fn popular(&self, lang: &str) -> Vec<LinkCtx> {
+    fn popular(&self, lang: &str) -> Vec<Value> {
         let c = &self.p.content;
         let mut picked: Vec<usize> = c
             .config
@@ -891,7 +923,7 @@ impl<'a> Site<'a> {
                     let _ = write!(
                         xml,
                         "<xhtml:link rel=\"alternate\" hreflang=\"{l}\" href=\"{base}{}\"/>",
-                        self.article_link(j).url
+                        self.url_of(j)
                     );
                 }
             }

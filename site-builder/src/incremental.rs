@@ -264,11 +264,11 @@ impl Session {
         });
         let env = template_env(&self.opts.content_dir);
         // All rendered before any is written: a template failing leaves the site as it was.
-        let rendered: Vec<String> = chosen.iter().map(|page| site.render(&env, page)).collect::<Result<_, _>>()?;
+        let rendered: Vec<Vec<u8>> = chosen.iter().map(|page| site.render(&env, page)).collect::<Result<_, _>>()?;
         let out = &self.opts.out_dir;
         let mut written = 0;
         for (page, html) in chosen.iter().zip(&rendered) {
-            written += usize::from(sync_file(out, &page.path, html.as_bytes(), false)?);
+            written += usize::from(sync_file(out, &page.path, html, false)?);
         }
         if sitemap {
             written += usize::from(sync_file(out, "sitemap.xml", site.sitemap().as_bytes(), false)?);
