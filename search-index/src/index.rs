@@ -205,6 +205,8 @@ pub struct SearchIndex {
     /// [`crate::stored`]).
     pub(crate) docs: crate::stored::DocCache,
     pub(crate) word_terms: crate::stored::WordTerms,
+    /// The plans of the words queries had (see [`crate::query::PlanMemo`]).
+    pub(crate) plans: crate::query::PlanMemo,
     fingerprint: u64,
     /// Opened only to find related articles: no vocabulary and no words (term statistics
     /// come from the searcher), not for searching.
@@ -957,6 +959,7 @@ impl SearchIndex {
             article_urls,
             docs,
             word_terms: crate::stored::WordTerms::default(),
+            plans: crate::query::PlanMemo::default(),
             fingerprint,
             related_only,
         })

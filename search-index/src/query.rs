@@ -16,6 +16,7 @@
 //! look-ups of the query's own words: nothing scans the vocabulary.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde::Serialize;
 use tantivy::query::FuzzyTermQuery;
@@ -171,6 +172,104 @@ fn push(alts: &mut Vec<Alternative>, term: String, weight: Score, value: u64, pa
     }
 }
 
+/// One step of making a word's alternatives: [`push`] a term, or add an alternative of
+/// several terms.
+#[derive(Debug, Clone)]
+enum Op {
+    Push { term: String, weight: Score, value: u64, parts: bool },
+    Add(Alternative),
+}
+
+impl Op {
+    fn push(term: String, weight: Score, value: u64, parts: bool) -> Op {
+        Op::Push { term, weight, value, parts }
+    }
+}
+
+/// Takes `ops` in order.
+fn apply(alts: &mut Vec<Alternative>, ops: &[Op]) {
+    for op in ops {
+        match op {
+            Op::Push { term, weight, value, parts } => push(alts, term.clone(), *weight, *value, *parts),
+            Op::Add(alt) => alts.push(alt.clone()),
+        }
+    }
+}
+
+/// The languages a query searches: the memo's key for them, their bits of `word_languages`,
+/// and whether Dutch is one.
+#[derive(Debug)]
+struct Searched {
+    key: String,
+    here: u64,
+    dutch: bool,
+}
+
+/// What a word of a query matches by itself in the languages searched: everything about it that
+/// does not depend on the words around it. Made from the index alone, so it holds for every
+/// query until the index is reloaded (see [`PlanMemo`]).
+#[derive(Debug)]
+struct WordPlan {
+    /// Its stems in the languages searched.
+    stems: Vec<String>,
+    /// The index has it (or another form of it).
+    exact: bool,
+    /// Its stems, the parts of the compound it is, its other verb forms.
+    own: Vec<Op>,
+    /// A compound the index does not have: the known words it is made of.
+    split: Option<Vec<Op>>,
+    /// While it is typed as a query's last word: how many terms it is the beginning of, and
+    /// the ones taken (made the first time it is typed).
+    completions: OnceLock<(usize, Vec<Op>)>,
+    /// The terms of its typos (made the first time they are needed).
+    typos: OnceLock<Vec<Op>>,
+}
+
+/// Distinct words (and pairs of words) a [`PlanMemo`] keeps at most.
+const PLAN_BUDGET: usize = 100_000;
+
+/// The plans of the words and of the pairs of words queries had, kept for the next queries:
+/// the stems, typo automata and word-list walks of a word are made once (people search with a
+/// few thousand words, again and again). Bounded: past [`PLAN_BUDGET`] a new word is planned
+/// every time.
+#[derive(Debug, Default)]
+pub(crate) struct PlanMemo {
+    words: RwLock<HashMap<Box<str>, Arc<WordPlan>, FxBuildHasher>>,
+    pairs: RwLock<HashMap<Box<str>, Arc<[Alternative]>, FxBuildHasher>>,
+}
+
+impl PlanMemo {
+    fn word(&self, searched: &Searched, raw: &str, make: impl FnOnce() -> WordPlan) -> Arc<WordPlan> {
+        kept(&self.words, &format!("{}\u{1f}{raw}", searched.key), || Arc::new(make()))
+    }
+
+    fn pair(
+        &self,
+        searched: &Searched,
+        a: &str,
+        b: &str,
+        make: impl FnOnce() -> Vec<Alternative>,
+    ) -> Arc<[Alternative]> {
+        kept(&self.pairs, &format!("{}\u{1f}{a}\u{1f}{b}", searched.key), || make().into())
+    }
+}
+
+/// The value of `key` in `map`, made with `make` and kept (while there is room) the first time.
+fn kept<V: Clone>(map: &RwLock<HashMap<Box<str>, V, FxBuildHasher>>, key: &str, make: impl FnOnce() -> V) -> V {
+    if let Ok(m) = map.read()
+        && let Some(v) = m.get(key)
+    {
+        return v.clone();
+    }
+    let v = make();
+    if let Ok(mut m) = map.write()
+        && m.len() < PLAN_BUDGET
+    {
+        m.entry(key.into()).or_insert_with(|| v.clone());
+    }
+    v
+}
+
 impl SearchIndex {
     /// Searches. Never fails on what a user typed; an empty or meaningless query has no results.
     pub fn search(&self, req: &SearchRequest<'_>) -> Result<SearchResults, SearchError> {
@@ -230,60 +329,13 @@ impl SearchIndex {
             .filter_map(|l| self.languages.iter().position(|x| x == l))
             .fold(0u64, |m, i| m | 1u64.checked_shl(i as u32).unwrap_or(0));
         let mut analyzers: Vec<TextAnalyzer> = langs.iter().filter_map(|l| self.analyzers.get(*l).cloned()).collect();
+        let searched = Searched { key: langs.join(","), here, dutch };
         let mut per_word: Vec<Vec<Alternative>> = vec![Vec::new(); n];
         for (i, raw) in raws.iter().enumerate() {
             let raw = raw.as_str();
             let chars = raw.chars().count();
-            // Word forms: the stem in every language searched. A stop word in every language
-            // has no stems and matches nothing (unless it is being typed).
-            let stems = self.stems(&mut analyzers, raw);
-            let mut exact = false;
-            // A word only the articles of other languages have is not known here (`resetlink`
-            // of the Dutch articles, in English).
-            let word = self.words.get(raw.as_bytes());
-            let foreign = word.is_some_and(|w| self.word_languages.get(w as usize).is_some_and(|l| l & here == 0));
-            for stem in &stems {
-                if let Some(v) = self.vocab.get(stem.as_bytes()) {
-                    push(&mut per_word[i], stem.clone(), 1.0, v, self.rare(v));
-                    exact = !foreign;
-                }
-            }
-            // A compound the index has: its parts, where an article writes them apart.
-            if let Some(w) = word.filter(|_| !foreign)
-                && let Some(parts) = self.word_parts.get(w as usize).filter(|p| p.len() >= 2)
-            {
-                let terms: Option<Vec<(String, u64)>> =
-                    parts.iter().map(|p| self.vocab.get(p.as_bytes()).map(|v| (p.clone(), v >> 32))).collect();
-                if let Some(terms) = terms {
-                    // Written apart, the parts are whole words: the parts fields add nothing.
-                    per_word[i].push(Alternative { terms, weight: COMPOUND_PARTS, parts: false });
-                }
-            }
-            // Other forms of a Dutch verb (`ingelogd`, `inloggen`), where the index has them:
-            // found while building for the words it has, here for the others.
-            if dutch && chars >= 4 {
-                match word.filter(|_| !foreign) {
-                    Some(w) => {
-                        for term in self.word_forms.get(w as usize).into_iter().flatten() {
-                            if let Some(v) = self.vocab.get(term.as_bytes())
-                                && !stems.contains(term)
-                            {
-                                push(&mut per_word[i], term.clone(), VERB_FORM, v, false);
-                            }
-                        }
-                    }
-                    None => {
-                        for form in compound::verb_forms(raw, None) {
-                            for (term, v) in self.word_terms(here, &form) {
-                                if !stems.contains(&term) {
-                                    push(&mut per_word[i], term, VERB_FORM, v, false);
-                                    exact = true;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            let word = self.plans.word(&searched, raw, || self.word_plan(&searched, &mut analyzers, raw));
+            apply(&mut per_word[i], &word.own);
             // A separable verb written apart: `log ... in`, `in te loggen`.
             if dutch && compound::is_particle(raw) {
                 for j in (i.saturating_sub(3)..i).rev() {
@@ -307,85 +359,23 @@ impl SearchIndex {
             // The word being typed: the terms of the words it begins, most frequent first.
             let mut completions = 0;
             if typing && i + 1 == n && chars >= 2 {
-                let mut found: Vec<(u64, String, u64)> = Vec::new();
-                for w in self.words_beginning(raw).take(400) {
-                    for stem in self.word_stems.get(w).into_iter().flatten() {
-                        // Words of one beginning share stems: each looked up once.
-                        if !stems.contains(stem)
-                            && !found.iter().any(|f| &f.1 == stem)
-                            && let Some(v) = self.vocab.get(stem.as_bytes())
-                        {
-                            found.push((v & 0xffff_ffff, stem.clone(), v));
-                        }
-                    }
-                }
-                found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-                completions = found.len();
-                for (_, term, v) in found.into_iter().take(PREFIX_CANDIDATES) {
-                    push(&mut per_word[i], term, 0.6, v, false);
-                }
+                let (found, ops) = word.completions.get_or_init(|| self.completions(raw, &word.stems));
+                completions = *found;
+                apply(&mut per_word[i], ops);
             }
             // A compound the index does not have: the known words it is made of.
-            let mut split = false;
-            if !exact
-                && chars >= 2 * compound::MIN_PART
-                && let Some(alts) = self.split_alternatives(here, &mut analyzers, raw)
-            {
-                per_word[i].extend(alts);
-                split = true;
+            if let Some(split) = &word.split {
+                apply(&mut per_word[i], split);
             }
             // Typos: the terms of words one edit away (two for long words), for a word that is
             // not in the index, and is not the beginning of known words while it is typed.
-            if !exact && !split && !stems.is_empty() && chars >= MIN_FUZZY_CHARS && completions == 0 {
-                let distance: u8 = if chars >= MIN_TWO_TYPOS_CHARS { 2 } else { 1 };
-                let mut found: Vec<(u32, u64, String, u64)> = Vec::new();
-                if let Ok(dfa) =
-                    FuzzyTermQuery::new(Term::from_field_text(self.fields.title, raw), distance, true).automaton()
-                {
-                    // Typos are looked for after the first letter (as a search engine's
-                    // fuzzy prefix length of 1): one branch of the word list to walk instead
-                    // of all of them, which most of a typo's time went to.
-                    let first = raw.chars().next().map_or(0, char::len_utf8);
-                    let from = &raw.as_bytes()[..first];
-                    let stream = self.words.search(&dfa).ge(from);
-                    let mut stream = match after_prefix(from) {
-                        Some(to) => stream.lt(to),
-                        None => stream,
-                    }
-                    .into_stream();
-                    let mut seen = 0;
-                    while let Some((k, w)) = stream.next() {
-                        seen += 1;
-                        if seen > 64 {
-                            break;
-                        }
-                        let Ok(word) = std::str::from_utf8(k) else { continue };
-                        if word == raw {
-                            continue;
-                        }
-                        let d = edit_distance(raw, word);
-                        for stem in self.word_stems.get(w as usize).into_iter().flatten() {
-                            if let Some(v) = self.vocab.get(stem.as_bytes())
-                                && !stems.contains(stem)
-                            {
-                                found.push((d, v & 0xffff_ffff, stem.clone(), v));
-                            }
-                        }
-                    }
-                }
-                found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-                let mut taken: Vec<String> = Vec::new();
-                for (d, _, term, v) in found {
-                    if taken.len() == FUZZY_CANDIDATES {
-                        break;
-                    }
-                    if taken.contains(&term) {
-                        continue;
-                    }
-                    taken.push(term.clone());
-                    let weight = if d <= 1 { 0.75 } else { 0.5 };
-                    push(&mut per_word[i], term, weight, v, false);
-                }
+            if !word.exact
+                && word.split.is_none()
+                && !word.stems.is_empty()
+                && chars >= MIN_FUZZY_CHARS
+                && completions == 0
+            {
+                apply(&mut per_word[i], word.typos.get_or_init(|| self.typos(raw, &word.stems)));
             }
         }
         // Two words the index has as one (`reactie termijn`, `klanten kaart`): the compound
@@ -396,30 +386,174 @@ impl SearchIndex {
             if a.chars().any(|c| !c.is_alphabetic()) || b.chars().count() < 3 || !b.chars().all(char::is_alphabetic) {
                 continue;
             }
-            let mut alts = Vec::new();
-            for link in ["", "s", "e", "en"] {
-                if link.is_empty() || a.chars().count() >= compound::MIN_PART {
-                    for (term, v) in self.word_terms(here, &format!("{a}{link}{b}")) {
-                        push(&mut alts, term, JOINED, v, self.rare(v));
-                    }
-                }
-            }
-            if alts.is_empty() {
-                // An inflected compound (`reactie termijnen`): its stem.
-                for stem in self.stems(&mut analyzers, &format!("{a}{b}")) {
-                    if let Some(v) = self.vocab.get(stem.as_bytes()) {
-                        push(&mut alts, stem, JOINED, v, self.rare(v));
-                    }
-                }
-            }
+            let alts = self.plans.pair(&searched, a, b, || self.joined(&searched, &mut analyzers, a, b));
             if !alts.is_empty() {
-                joined.push(alts);
+                joined.push(alts.to_vec());
             }
         }
         let mut plan = Plan::default();
         plan.words.extend(per_word.into_iter().filter(|alts| !alts.is_empty()));
         plan.words.extend(joined);
         plan
+    }
+
+    /// What a word of a query matches on its own, whatever the words around it, in the
+    /// languages searched.
+    fn word_plan(&self, searched: &Searched, analyzers: &mut [TextAnalyzer], raw: &str) -> WordPlan {
+        let Searched { here, dutch, .. } = *searched;
+        let chars = raw.chars().count();
+        let mut own = Vec::new();
+        // Word forms: the stem in every language searched. A stop word in every language
+        // has no stems and matches nothing (unless it is being typed).
+        let stems = self.stems(analyzers, raw);
+        let mut exact = false;
+        // A word only the articles of other languages have is not known here (`resetlink`
+        // of the Dutch articles, in English).
+        let word = self.words.get(raw.as_bytes());
+        let foreign = word.is_some_and(|w| self.word_languages.get(w as usize).is_some_and(|l| l & here == 0));
+        for stem in &stems {
+            if let Some(v) = self.vocab.get(stem.as_bytes()) {
+                own.push(Op::push(stem.clone(), 1.0, v, self.rare(v)));
+                exact = !foreign;
+            }
+        }
+        // A compound the index has: its parts, where an article writes them apart.
+        if let Some(w) = word.filter(|_| !foreign)
+            && let Some(parts) = self.word_parts.get(w as usize).filter(|p| p.len() >= 2)
+        {
+            let terms: Option<Vec<(String, u64)>> =
+                parts.iter().map(|p| self.vocab.get(p.as_bytes()).map(|v| (p.clone(), v >> 32))).collect();
+            if let Some(terms) = terms {
+                // Written apart, the parts are whole words: the parts fields add nothing.
+                own.push(Op::Add(Alternative { terms, weight: COMPOUND_PARTS, parts: false }));
+            }
+        }
+        // Other forms of a Dutch verb (`ingelogd`, `inloggen`), where the index has them:
+        // found while building for the words it has, here for the others.
+        if dutch && chars >= 4 {
+            match word.filter(|_| !foreign) {
+                Some(w) => {
+                    for term in self.word_forms.get(w as usize).into_iter().flatten() {
+                        if let Some(v) = self.vocab.get(term.as_bytes())
+                            && !stems.contains(term)
+                        {
+                            own.push(Op::push(term.clone(), VERB_FORM, v, false));
+                        }
+                    }
+                }
+                None => {
+                    for form in compound::verb_forms(raw, None) {
+                        for (term, v) in self.word_terms(here, &form) {
+                            if !stems.contains(&term) {
+                                own.push(Op::push(term, VERB_FORM, v, false));
+                                exact = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let split = if !exact && chars >= 2 * compound::MIN_PART {
+            self.split_alternatives(here, analyzers, raw).map(|alts| alts.into_iter().map(Op::Add).collect())
+        } else {
+            None
+        };
+        WordPlan { stems, exact, own, split, completions: OnceLock::new(), typos: OnceLock::new() }
+    }
+
+    /// The terms of the words `raw` is the beginning of, the most frequent first: how many there
+    /// are, and the ones a query takes.
+    fn completions(&self, raw: &str, stems: &[String]) -> (usize, Vec<Op>) {
+        let mut found: Vec<(u64, String, u64)> = Vec::new();
+        for w in self.words_beginning(raw).take(400) {
+            for stem in self.word_stems.get(w).into_iter().flatten() {
+                // Words of one beginning share stems: each looked up once.
+                if !stems.contains(stem)
+                    && !found.iter().any(|f| &f.1 == stem)
+                    && let Some(v) = self.vocab.get(stem.as_bytes())
+                {
+                    found.push((v & 0xffff_ffff, stem.clone(), v));
+                }
+            }
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let n = found.len();
+        (n, found.into_iter().take(PREFIX_CANDIDATES).map(|(_, term, v)| Op::push(term, 0.6, v, false)).collect())
+    }
+
+    /// The terms of the words one edit away from `raw` (two for long words), closest and most
+    /// frequent first.
+    fn typos(&self, raw: &str, stems: &[String]) -> Vec<Op> {
+        let distance: u8 = if raw.chars().count() >= MIN_TWO_TYPOS_CHARS { 2 } else { 1 };
+        let mut found: Vec<(u32, u64, String, u64)> = Vec::new();
+        if let Ok(dfa) = FuzzyTermQuery::new(Term::from_field_text(self.fields.title, raw), distance, true).automaton()
+        {
+            // Typos are looked for after the first letter (as a search engine's fuzzy prefix
+            // length of 1): one branch of the word list to walk instead of all of them, which
+            // most of a typo's time went to.
+            let first = raw.chars().next().map_or(0, char::len_utf8);
+            let from = &raw.as_bytes()[..first];
+            let stream = self.words.search(&dfa).ge(from);
+            let mut stream = match after_prefix(from) {
+                Some(to) => stream.lt(to),
+                None => stream,
+            }
+            .into_stream();
+            let mut seen = 0;
+            while let Some((k, w)) = stream.next() {
+                seen += 1;
+                if seen > 64 {
+                    break;
+                }
+                let Ok(word) = std::str::from_utf8(k) else { continue };
+                if word == raw {
+                    continue;
+                }
+                let d = edit_distance(raw, word);
+                for stem in self.word_stems.get(w as usize).into_iter().flatten() {
+                    if let Some(v) = self.vocab.get(stem.as_bytes())
+                        && !stems.contains(stem)
+                    {
+                        found.push((d, v & 0xffff_ffff, stem.clone(), v));
+                    }
+                }
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        let mut taken: Vec<Op> = Vec::new();
+        for (d, _, term, v) in found {
+            if taken.len() == FUZZY_CANDIDATES {
+                break;
+            }
+            if taken.iter().any(|t| matches!(t, Op::Push { term: known, .. } if *known == term)) {
+                continue;
+            }
+            let weight = if d <= 1 { 0.75 } else { 0.5 };
+            taken.push(Op::push(term, weight, v, false));
+        }
+        taken
+    }
+
+    /// The compound the articles have of two words of a query, as its terms.
+    fn joined(&self, searched: &Searched, analyzers: &mut [TextAnalyzer], a: &str, b: &str) -> Vec<Alternative> {
+        let here = searched.here;
+        let mut alts = Vec::new();
+        for link in ["", "s", "e", "en"] {
+            if link.is_empty() || a.chars().count() >= compound::MIN_PART {
+                for (term, v) in self.word_terms(here, &format!("{a}{link}{b}")) {
+                    push(&mut alts, term, JOINED, v, self.rare(v));
+                }
+            }
+        }
+        if alts.is_empty() {
+            // An inflected compound (`reactie termijnen`): its stem.
+            for stem in self.stems(analyzers, &format!("{a}{b}")) {
+                if let Some(v) = self.vocab.get(stem.as_bytes()) {
+                    push(&mut alts, stem, JOINED, v, self.rare(v));
+                }
+            }
+        }
+        alts
     }
 
     /// The numbers of the words that begin with `prefix`: words are numbered in their order,
@@ -1320,6 +1454,39 @@ mod tests {
             same_as_tantivy(&index, q, *lang, None, 0);
         }
         same_as_tantivy(&index, "wachtwoordkluis", Some("nl"), None, 0);
+    }
+
+    #[test]
+    fn a_word_is_planned_alike_from_the_memo() {
+        let index = crate::build(&real_articles()).expect("build").index;
+        let mut queries = many_queries();
+        // Typos and unfinished words, typed and done.
+        queries.extend(
+            ["wachtwoord vergetn", "tickte", "wachtw", "factuur adm", "klanten kaart", "log in te loggen"]
+                .iter()
+                .flat_map(|q| [(q.to_string(), Some("nl")), (format!("{q} "), None)]),
+        );
+        let langs = |lang: Option<&'static str>| -> Vec<&str> {
+            match lang {
+                Some(l) => vec![l],
+                None => index.languages.iter().map(String::as_str).collect(),
+            }
+        };
+        let planned = |q: &str, lang| format!("{:?}", index.plan(q, &langs(lang)));
+        let mut fresh = Vec::new();
+        for (q, lang) in &queries {
+            *index.plans.words.write().unwrap() = HashMap::default();
+            *index.plans.pairs.write().unwrap() = HashMap::default();
+            fresh.push(planned(q, *lang));
+        }
+        // Every word met before, in other queries, typed or not.
+        for (q, lang) in queries.iter().rev() {
+            planned(q, *lang);
+        }
+        assert!(index.plans.words.read().unwrap().len() > 100);
+        for ((q, lang), fresh) in queries.iter().zip(&fresh) {
+            assert_eq!(&planned(q, *lang), fresh, "{q:?} in {lang:?}");
+        }
     }
 
     #[test]
