@@ -225,13 +225,16 @@ struct WordPlan {
     typos: OnceLock<Vec<Op>>,
 }
 
-/// Distinct words (and pairs of words) a [`PlanMemo`] keeps at most.
-const PLAN_BUDGET: usize = 100_000;
+/// Distinct words a [`PlanMemo`] keeps at most (a few hundred bytes each).
+const WORD_PLANS: usize = 50_000;
+/// Distinct pairs of words a [`PlanMemo`] keeps at most (most have no compound: a few dozen
+/// bytes each).
+const PAIR_PLANS: usize = 20_000;
 
 /// The plans of the words and of the pairs of words queries had, kept for the next queries:
 /// the stems, typo automata and word-list walks of a word are made once (people search with a
-/// few thousand words, again and again). Bounded: past [`PLAN_BUDGET`] a new word is planned
-/// every time.
+/// few thousand words, again and again). Bounded: past [`WORD_PLANS`] a new word is planned
+/// every time, and so is a pair past [`PAIR_PLANS`].
 #[derive(Debug, Default)]
 pub(crate) struct PlanMemo {
     words: RwLock<HashMap<Box<str>, Arc<WordPlan>, FxBuildHasher>>,
@@ -240,7 +243,7 @@ pub(crate) struct PlanMemo {
 
 impl PlanMemo {
     fn word(&self, searched: &Searched, raw: &str, make: impl FnOnce() -> WordPlan) -> Arc<WordPlan> {
-        kept(&self.words, &format!("{}\u{1f}{raw}", searched.key), || Arc::new(make()))
+        kept(&self.words, WORD_PLANS, &format!("{}\u{1f}{raw}", searched.key), || Arc::new(make()))
     }
 
     fn pair(
@@ -250,12 +253,18 @@ impl PlanMemo {
         b: &str,
         make: impl FnOnce() -> Vec<Alternative>,
     ) -> Arc<[Alternative]> {
-        kept(&self.pairs, &format!("{}\u{1f}{a}\u{1f}{b}", searched.key), || make().into())
+        kept(&self.pairs, PAIR_PLANS, &format!("{}\u{1f}{a}\u{1f}{b}", searched.key), || make().into())
     }
 }
 
-/// The value of `key` in `map`, made with `make` and kept (while there is room) the first time.
-fn kept<V: Clone>(map: &RwLock<HashMap<Box<str>, V, FxBuildHasher>>, key: &str, make: impl FnOnce() -> V) -> V {
+/// The value of `key` in `map`, made with `make` and kept (while `map` has fewer than `most`)
+/// the first time.
+fn kept<V: Clone>(
+    map: &RwLock<HashMap<Box<str>, V, FxBuildHasher>>,
+    most: usize,
+    key: &str,
+    make: impl FnOnce() -> V,
+) -> V {
     if let Ok(m) = map.read()
         && let Some(v) = m.get(key)
     {
@@ -263,7 +272,7 @@ fn kept<V: Clone>(map: &RwLock<HashMap<Box<str>, V, FxBuildHasher>>, key: &str, 
     }
     let v = make();
     if let Ok(mut m) = map.write()
-        && m.len() < PLAN_BUDGET
+        && m.len() < most
     {
         m.entry(key.into()).or_insert_with(|| v.clone());
     }
