@@ -184,15 +184,8 @@ impl SearchIndex {
                     }
                 }
                 if fields > 1 {
-                    // Stable: a document's fields are summed in the order of `WEIGHTS`.
-                    postings.sort_by_key(|p| p.0);
-                    postings.dedup_by(|later, kept| {
-                        let same = later.0 == kept.0;
-                        if same {
-                            kept.1 += later.1;
-                        }
-                        same
-                    });
+                    // A document's fields summed in the order of `WEIGHTS`.
+                    crate::score::sum_per_doc(&mut postings);
                 }
                 Ok(postings)
             })

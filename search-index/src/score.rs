@@ -206,17 +206,8 @@ impl Tables {
                     )?;
                 }
             }
-            // The fields' lists are each in document order: a stable sort merges them, and
-            // a document's scores are summed in the order of the fields.
             if found.len() > 1 {
-                postings.sort_by_key(|p| p.0);
-                postings.dedup_by(|next, kept| {
-                    let same = next.0 == kept.0;
-                    if same {
-                        kept.1 += next.1;
-                    }
-                    same
-                });
+                sum_per_doc(&mut postings);
             }
             segments.push(TermList {
                 docs: postings.iter().map(|p| p.0).collect(),
@@ -308,6 +299,20 @@ impl Scoring {
     pub(crate) fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
+}
+
+/// Merges a term's lists of several fields, appended one after the other and each in document
+/// order, into one with each document once and its fields' scores summed: a stable sort keeps a
+/// document's scores in the order of the fields, and they are added in that order.
+pub(crate) fn sum_per_doc(postings: &mut Vec<(DocId, Score)>) {
+    postings.sort_by_key(|p| p.0);
+    postings.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same {
+            kept.1 += next.1;
+        }
+        same
+    });
 }
 
 /// BM25's idf, as tantivy computes it.
