@@ -1090,31 +1090,32 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The language of every document of a segment (its position in the sorted language list), and
-/// how many documents each language has.
+/// The documents of each language in a segment.
 #[derive(Debug, Clone)]
 pub(crate) struct DocLanguages {
-    pub(crate) of_doc: std::sync::Arc<[u8]>,
+    /// Per language (its position in the index's list), its documents as bits.
+    pub(crate) bits: Vec<Box<[u64]>>,
 }
 
 fn doc_languages(searcher: &Searcher, fields: &Fields, languages: &[String]) -> Result<Vec<DocLanguages>, SearchError> {
     use tantivy::DocSet as _;
     let mut out = Vec::new();
     for seg in searcher.segment_readers() {
-        let mut of_doc = vec![u8::MAX; seg.max_doc() as usize];
+        let mut bits = Vec::new();
         let inverted = seg.inverted_index(fields.language)?;
-        for (i, lang) in languages.iter().enumerate().take(usize::from(u8::MAX)) {
+        for lang in languages.iter().take(usize::from(u8::MAX)) {
+            let mut of_lang = vec![0u64; (seg.max_doc() as usize).div_ceil(64)];
             let term = tantivy::Term::from_field_text(fields.language, lang);
-            let Some(mut postings) = inverted.read_postings(&term, tantivy::schema::IndexRecordOption::Basic)? else {
-                continue;
-            };
-            let mut doc = postings.doc();
-            while doc != tantivy::TERMINATED {
-                of_doc[doc as usize] = i as u8;
-                doc = postings.advance();
+            if let Some(mut postings) = inverted.read_postings(&term, tantivy::schema::IndexRecordOption::Basic)? {
+                let mut doc = postings.doc();
+                while doc != tantivy::TERMINATED {
+                    of_lang[doc as usize / 64] |= 1 << (doc % 64);
+                    doc = postings.advance();
+                }
             }
+            bits.push(of_lang.into_boxed_slice());
         }
-        out.push(DocLanguages { of_doc: of_doc.into() });
+        out.push(DocLanguages { bits });
     }
     Ok(out)
 }

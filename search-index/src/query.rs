@@ -1465,6 +1465,44 @@ mod tests {
         same_as_tantivy(&index, "wachtwoordkluis", Some("nl"), None, 0);
     }
 
+    /// The total's scores read at once and as they were touched: the same results, scores to
+    /// the bit and totals.
+    #[test]
+    fn a_total_read_at_once_is_the_total_read_as_touched() {
+        let articles = real_articles();
+        let (built, mut updater) = crate::build_updatable(&articles).expect("build");
+        let fresh = built.index;
+        for n in (0..articles.len()).step_by(3) {
+            let mut a = articles[n].clone();
+            a.title.push_str(" wachtwoordkluis");
+            updater.replace(n, &a).expect("replace");
+        }
+        let updated = updater.open().expect("open");
+        assert!(updated.searcher.segment_readers().iter().any(|s| s.num_deleted_docs() > 0));
+        for index in [&fresh, &updated] {
+            let nl = index.languages.iter().position(|x| x == "nl").expect("nl") as u8;
+            for (q, langs) in
+                [("wachtwoordkluis", vec!["nl"])].into_iter().chain(many_queries().iter().step_by(2).map(|(q, l)| {
+                    (q.as_str(), l.map_or_else(|| index.languages.iter().map(String::as_str).collect(), |l| vec![l]))
+                }))
+            {
+                let scoring = index.scoring(&index.plan(q, &langs)).expect("scoring");
+                for (lang, category, limit, offset) in
+                    [(None, None, 10, 0), (Some(nl), None, 3, 0), (Some(nl), Some("account"), 5, 2), (None, None, 0, 0)]
+                {
+                    let only = Only { lang: lang.map(|l| (l, index.doc_langs.as_slice())), category };
+                    let top = |dense| {
+                        score::DENSE.with(|d| d.set(Some(dense)));
+                        let r = score::top(&index.tables, &scoring, only, &index.searcher, limit, offset).expect("top");
+                        score::DENSE.with(|d| d.set(None));
+                        (r.0.iter().map(|(s, d)| (s.to_bits(), *d)).collect::<Vec<_>>(), r.1)
+                    };
+                    assert_eq!(top(true), top(false), "{q:?} {lang:?} {category:?} {limit}+{offset}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_word_is_planned_alike_from_the_memo() {
         let index = crate::build(&real_articles()).expect("build").index;

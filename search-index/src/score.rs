@@ -13,7 +13,10 @@
 //! index is open, since a term's scores depend only on the index. A query then reads one list
 //! per term, multiplied by its alternative's weight, into per-document accumulators: one for
 //! the alternative, one for the word's best and one for the total, each remembering which
-//! documents it touched so it is cleared in the time it took to fill. The scores are tantivy's
+//! documents it touched so it is cleared in the time it took to fill. When a query's lists
+//! reach many of the documents (an eighth, counting postings), the total does not note them:
+//! its scores are read at the end in document order, 64 at a time, the documents that may be
+//! results (language, category, not deleted) taken from bit sets. The scores are tantivy's
 //! own (same BM25, same statistics, same weights, to float rounding), and so is the order of
 //! equal scores (by document address).
 
@@ -53,6 +56,8 @@ pub(crate) struct Tables {
 
 struct SegmentTables {
     inverted: Vec<Arc<InvertedIndexReader>>,
+    /// The documents not deleted, as bits; `None` when none is.
+    alive: Option<Box<[u64]>>,
     /// Per field, per document: its length code (a copy of tantivy's field norms, read
     /// without tantivy's per-call dispatch).
     lengths: Vec<Box<[u8]>>,
@@ -68,7 +73,12 @@ impl Tables {
         let mut segments = Vec::new();
         let mut tokens = vec![0u64; fields.len()];
         for reader in searcher.segment_readers() {
-            let mut seg = SegmentTables { inverted: Vec::new(), lengths: Vec::new(), max_doc: reader.max_doc() };
+            let alive = reader.alive_bitset().map(|a| {
+                let mut bits = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
+                (0..reader.max_doc()).filter(|&d| !a.is_deleted(d)).for_each(|d| set_bit(&mut bits, d));
+                bits.into_boxed_slice()
+            });
+            let mut seg = SegmentTables { inverted: Vec::new(), alive, lengths: Vec::new(), max_doc: reader.max_doc() };
             for (i, &field) in fields.iter().enumerate() {
                 let inverted = reader.inverted_index(field)?;
                 tokens[i] += inverted.total_num_tokens();
@@ -344,23 +354,25 @@ pub(crate) fn top(
         // Of equal scores, the first address first.
         let mut best = Best::new(offset.saturating_add(limit), |a: &DocAddress, b: &DocAddress| a < b);
         let mut total = 0;
-        for (ord, (seg, reader)) in tables.segments.iter().zip(searcher.segment_readers()).enumerate() {
-            let category = match only.category {
-                Some(c) => Some(category_docs(tables, seg, c)?),
-                None => None,
-            };
-            let lang = only.lang.map(|(l, of)| (l, of.get(ord).map_or(&[][..], |d| &d.of_doc[..])));
-            let alive = reader.alive_bitset();
-            scratch.score(seg.max_doc, ord, scoring, |doc, score| {
-                if alive.is_some_and(|a| a.is_deleted(doc))
-                    || lang.is_some_and(|(l, of)| of.get(doc as usize) != Some(&l))
-                    || category.as_ref().is_some_and(|c| !c.contains(doc))
-                {
-                    return;
+        for (ord, seg) in tables.segments.iter().enumerate().take(searcher.segment_readers().len()) {
+            // The documents that may be results, as bits (`None`: all of them).
+            let mut allowed: Option<Vec<u64>> = seg.alive.as_ref().map(|a| a.to_vec());
+            let mut and = |bits: &[u64]| match &mut allowed {
+                Some(a) => a.iter_mut().zip(bits.iter().chain(std::iter::repeat(&0))).for_each(|(a, b)| *a &= b),
+                None => {
+                    let mut a = bits.to_vec();
+                    a.resize((seg.max_doc as usize).div_ceil(64), 0);
+                    allowed = Some(a);
                 }
-                total += 1;
-                best.offer(score, DocAddress::new(ord as u32, doc));
-            });
+            };
+            if let Some((l, of)) = only.lang {
+                and(of.get(ord).and_then(|d| d.bits.get(usize::from(l))).map_or(&[][..], |b| &b[..]));
+            }
+            if let Some(c) = only.category {
+                and(&category_docs(tables, seg, c)?);
+            }
+            let found = Found { ord: ord as u32, allowed: allowed.as_deref(), best: &mut best };
+            total += scratch.score(seg.max_doc, scoring, found);
         }
         Ok((best.into_found().into_iter().skip(offset).collect(), total))
     })
@@ -412,18 +424,22 @@ impl<T: Copy, F: Fn(&T, &T) -> bool> Best<T, F> {
     pub(crate) fn into_found(self) -> Vec<(Score, T)> {
         self.found
     }
-}
 
-/// The documents of one category in a segment, as a set of bits.
-struct DocBits(Vec<u64>);
-
-impl DocBits {
-    fn contains(&self, doc: DocId) -> bool {
-        self.0.get(doc as usize / 64).is_some_and(|w| w & (1 << (doc % 64)) != 0)
+    /// The score of the last one kept once all `n` are there (below it, nothing is kept);
+    /// minus infinity before.
+    fn floor(&self) -> Score {
+        self.floor
     }
 }
 
-fn category_docs(tables: &Tables, seg: &SegmentTables, category: &str) -> Result<DocBits, SearchError> {
+fn set_bit(bits: &mut [u64], doc: DocId) {
+    if let Some(w) = bits.get_mut(doc as usize / 64) {
+        *w |= 1 << (doc % 64);
+    }
+}
+
+/// The documents of one category in a segment, as bits.
+fn category_docs(tables: &Tables, seg: &SegmentTables, category: &str) -> Result<Vec<u64>, SearchError> {
     let mut bits = vec![0u64; (seg.max_doc as usize).div_ceil(64)];
     let fi = tables.fields.len() - 1;
     let inverted = &seg.inverted[fi];
@@ -431,15 +447,17 @@ fn category_docs(tables: &Tables, seg: &SegmentTables, category: &str) -> Result
     if let Some(info) = inverted.get_term_info(&term)? {
         let mut block = inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
         while !block.docs().is_empty() {
-            for &doc in block.docs() {
-                if let Some(w) = bits.get_mut(doc as usize / 64) {
-                    *w |= 1 << (doc % 64);
-                }
-            }
+            block.docs().iter().for_each(|&doc| set_bit(&mut bits, doc));
             block.advance();
         }
     }
-    Ok(DocBits(bits))
+    Ok(bits)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Whether the total is read at once (`Some(true)`) or as touched, whatever the lists.
+    pub(crate) static DENSE: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
 }
 
 thread_local! {
@@ -493,6 +511,42 @@ impl Accumulator {
         }
     }
 
+    /// Every document with a score that `allowed` has (all when `None`), read in document
+    /// order 64 at a time, leaving all at 0; returns how many there are. Of those, the ones
+    /// that may be among the `best` are offered there (as documents of segment `ord`).
+    fn drain_dense<F: Fn(&DocAddress, &DocAddress) -> bool>(
+        &mut self,
+        allowed: Option<&[u64]>,
+        ord: u32,
+        best: &mut Best<DocAddress, F>,
+    ) -> usize {
+        let mut count = 0;
+        for (w, chunk) in self.score.chunks_mut(64).enumerate() {
+            let mut scored = 0u64;
+            for (i, &s) in chunk.iter().enumerate() {
+                scored |= u64::from(s != 0.0) << i;
+            }
+            scored &= allowed.map_or(u64::MAX, |a| a.get(w).copied().unwrap_or(0));
+            if scored != 0 {
+                count += scored.count_ones() as usize;
+                let floor = best.floor();
+                let mut above = 0u64;
+                for (i, &s) in chunk.iter().enumerate() {
+                    above |= u64::from(s >= floor) << i;
+                }
+                let mut offer = scored & above;
+                while offer != 0 {
+                    let i = offer.trailing_zeros() as usize;
+                    offer &= offer - 1;
+                    best.offer(chunk[i], DocAddress::new(ord, (w * 64 + i) as DocId));
+                }
+            }
+            chunk.fill(0.0);
+        }
+        self.n = 0;
+        count
+    }
+
     /// Every touched document with its score, leaving all at 0.
     fn drain(&mut self, mut f: impl FnMut(DocId, Score)) {
         for &doc in &self.touched[..self.n] {
@@ -515,10 +569,39 @@ struct Scratch {
     dirty: bool,
 }
 
+/// Adds a list's scores times `weight` to an accumulator's, without noting the documents (for
+/// [`Accumulator::drain_dense`]).
+fn add_dense(acc: &mut [Score], docs: &[DocId], scores: &[Score], weight: Score) {
+    for (&doc, &s) in docs.iter().zip(scores) {
+        if let Some(a) = acc.get_mut(doc as usize) {
+            *a += weight * s;
+        }
+    }
+}
+
+/// Where a segment's scored documents go.
+struct Found<'a, F> {
+    ord: u32,
+    /// The documents that may be results (`None`: all).
+    allowed: Option<&'a [u64]>,
+    best: &'a mut Best<DocAddress, F>,
+}
+
+/// From this many postings on (per document of the segment), the total's documents are not
+/// noted as they are touched: its scores are read all at once at the end, a word of 64
+/// documents at a time.
+const DENSE_FROM: usize = 8;
+
 impl Scratch {
-    /// Scores the documents of one segment (of `max_doc` documents, `ord` in the index),
-    /// giving each matching one to `found`.
-    fn score(&mut self, max_doc: DocId, ord: usize, scoring: &Scoring, mut found: impl FnMut(DocId, Score)) {
+    /// Scores the documents of one segment (of `max_doc` documents), offering each allowed one
+    /// that matches to `found.best`; returns how many allowed ones match.
+    fn score<F: Fn(&DocAddress, &DocAddress) -> bool>(
+        &mut self,
+        max_doc: DocId,
+        scoring: &Scoring,
+        found: Found<'_, F>,
+    ) -> usize {
+        let ord = found.ord as usize;
         let dirty = std::mem::replace(&mut self.dirty, true);
         for acc in [&mut self.alt, &mut self.best, &mut self.total] {
             acc.ready(max_doc, dirty);
@@ -527,14 +610,25 @@ impl Scratch {
             self.matched.clear();
             self.matched.resize(max_doc as usize, 0);
         }
+        // When the query's lists touch many of the documents, noting each one the total
+        // touches costs more than reading every score once.
+        let postings: usize =
+            scoring.words.iter().flatten().flat_map(|a| &a.terms).map(|(_, t)| t.list(ord).0.len()).sum();
+        let dense = postings * DENSE_FROM >= max_doc as usize;
+        #[cfg(test)]
+        let dense = DENSE.with(|d| d.get()).unwrap_or(dense);
         for alts in &scoring.words {
             // A word of one term: its scores go to the total as they are read.
             if let [alt] = alts.as_slice()
                 && let [(weight, t)] = alt.terms.as_slice()
             {
                 let (docs, scores) = t.list(ord);
-                for (&doc, &s) in docs.iter().zip(scores) {
-                    self.total.add(doc, weight * s);
+                if dense {
+                    add_dense(&mut self.total.score, docs, scores, *weight);
+                } else {
+                    for (&doc, &s) in docs.iter().zip(scores) {
+                        self.total.add(doc, weight * s);
+                    }
                 }
                 continue;
             }
@@ -564,15 +658,35 @@ impl Scratch {
                     }
                 });
             }
-            // The first word is the total so far as it is.
-            if self.total.is_empty() {
-                std::mem::swap(&mut self.best, &mut self.total);
+            let total = &mut self.total;
+            if dense {
+                let scores = &mut total.score[..];
+                self.best.drain(|doc, s| {
+                    if let Some(t) = scores.get_mut(doc as usize) {
+                        *t += s;
+                    }
+                });
+            } else if total.is_empty() {
+                // The first word is the total so far as it is.
+                std::mem::swap(&mut self.best, total);
             } else {
-                let total = &mut self.total;
                 self.best.drain(|doc, s| total.add(doc, s));
             }
         }
-        self.total.drain(&mut found);
+        let (ord, allowed, best) = (found.ord, found.allowed, found.best);
+        let count = if dense {
+            self.total.drain_dense(allowed, ord, best)
+        } else {
+            let mut count = 0;
+            self.total.drain(|doc, s| {
+                if allowed.is_none_or(|a| a.get(doc as usize / 64).is_some_and(|w| w & (1 << (doc % 64)) != 0)) {
+                    count += 1;
+                    best.offer(s, DocAddress::new(ord, doc));
+                }
+            });
+            count
+        };
         self.dirty = false;
+        count
     }
 }
