@@ -522,23 +522,23 @@ impl Accumulator {
     ) -> usize {
         let mut count = 0;
         for (w, chunk) in self.score.chunks_mut(64).enumerate() {
-            let mut scored = 0u64;
-            for (i, &s) in chunk.iter().enumerate() {
-                scored |= u64::from(s != 0.0) << i;
-            }
-            scored &= allowed.map_or(u64::MAX, |a| a.get(w).copied().unwrap_or(0));
-            if scored != 0 {
-                count += scored.count_ones() as usize;
+            let allow = allowed.map_or(u64::MAX, |a| a.get(w).copied().unwrap_or(0));
+            // Written as counts and folds over the scores, these compile to vector compares.
+            count += if allow == u64::MAX {
+                chunk.iter().map(|&s| usize::from(s != 0.0)).sum::<usize>()
+            } else {
+                chunk.iter().enumerate().map(|(i, &s)| usize::from(s != 0.0 && allow & (1 << i) != 0)).sum::<usize>()
+            };
+            for (part, scores) in chunk.chunks(16).enumerate() {
                 let floor = best.floor();
-                let mut above = 0u64;
-                for (i, &s) in chunk.iter().enumerate() {
-                    above |= u64::from(s >= floor) << i;
+                if !scores.iter().fold(false, |any, &s| any | ((s >= floor) & (s != 0.0))) {
+                    continue;
                 }
-                let mut offer = scored & above;
-                while offer != 0 {
-                    let i = offer.trailing_zeros() as usize;
-                    offer &= offer - 1;
-                    best.offer(chunk[i], DocAddress::new(ord, (w * 64 + i) as DocId));
+                for (i, &s) in scores.iter().enumerate() {
+                    let i = part * 16 + i;
+                    if s != 0.0 && s >= best.floor() && allow & (1 << i) != 0 {
+                        best.offer(s, DocAddress::new(ord, (w * 64 + i) as DocId));
+                    }
                 }
             }
             chunk.fill(0.0);
