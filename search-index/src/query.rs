@@ -337,13 +337,15 @@ impl SearchIndex {
             .iter()
             .filter_map(|l| self.languages.iter().position(|x| x == l))
             .fold(0u64, |m, i| m | 1u64.checked_shl(i as u32).unwrap_or(0));
-        let mut analyzers: Vec<TextAnalyzer> = langs.iter().filter_map(|l| self.analyzers.get(*l).cloned()).collect();
+        // The languages' analyzers, made only for a word or pair not planned before.
+        let mut made: Option<Vec<TextAnalyzer>> = None;
         let searched = Searched { key: langs.join(","), here, dutch };
         let mut per_word: Vec<Vec<Alternative>> = vec![Vec::new(); n];
         for (i, raw) in raws.iter().enumerate() {
             let raw = raw.as_str();
             let chars = raw.chars().count();
-            let word = self.plans.word(&searched, raw, || self.word_plan(&searched, &mut analyzers, raw));
+            let word =
+                self.plans.word(&searched, raw, || self.word_plan(&searched, self.analyzers_of(&mut made, langs), raw));
             apply(&mut per_word[i], &word.own);
             // A separable verb written apart: `log ... in`, `in te loggen`.
             if dutch && compound::is_particle(raw) {
@@ -395,7 +397,8 @@ impl SearchIndex {
             if a.chars().any(|c| !c.is_alphabetic()) || b.chars().count() < 3 || !b.chars().all(char::is_alphabetic) {
                 continue;
             }
-            let alts = self.plans.pair(&searched, a, b, || self.joined(&searched, &mut analyzers, a, b));
+            let alts =
+                self.plans.pair(&searched, a, b, || self.joined(&searched, self.analyzers_of(&mut made, langs), a, b));
             if !alts.is_empty() {
                 joined.push(alts.to_vec());
             }
@@ -404,6 +407,11 @@ impl SearchIndex {
         plan.words.extend(per_word.into_iter().filter(|alts| !alts.is_empty()));
         plan.words.extend(joined);
         plan
+    }
+
+    /// The analyzers of `langs`, made the first time they are asked for.
+    fn analyzers_of<'m>(&self, made: &'m mut Option<Vec<TextAnalyzer>>, langs: &[&str]) -> &'m mut [TextAnalyzer] {
+        made.get_or_insert_with(|| langs.iter().filter_map(|l| self.analyzers.get(*l).cloned()).collect())
     }
 
     /// What a word of a query matches on its own, whatever the words around it, in the
