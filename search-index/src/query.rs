@@ -306,8 +306,10 @@ impl SearchIndex {
         out.total = total;
         let terms = plan.highlight_terms();
         let mut matcher = Matcher::new(&terms).shared(&self.word_terms);
+        // The results' languages' analyzers, each cloned once per query.
+        let mut analyzers = Vec::new();
         for (score, addr) in top {
-            out.results.push(self.hit(addr, score, &mut matcher)?);
+            out.results.push(self.hit(addr, score, &mut matcher, &mut analyzers)?);
         }
         Ok(out)
     }
@@ -655,7 +657,13 @@ impl SearchIndex {
         Some(alts)
     }
 
-    fn hit(&self, addr: DocAddress, score: Score, matcher: &mut Matcher<'_>) -> Result<Hit, SearchError> {
+    fn hit(
+        &self,
+        addr: DocAddress,
+        score: Score,
+        matcher: &mut Matcher<'_>,
+        analyzers: &mut Vec<(String, TextAnalyzer)>,
+    ) -> Result<Hit, SearchError> {
         let (doc, kept) = self.docs.get(&self.searcher, &self.fields, addr)?;
         // A kept document's words are cut and analyzed once, for all queries.
         let cut = kept.then_some(&*doc);
@@ -663,7 +671,15 @@ impl SearchIndex {
         let (title, summary, url) = (doc.title.as_str(), doc.summary.as_str(), doc.url.as_str());
         let sections: Vec<StoredSection<'_>> =
             doc.sections().map(|[anchor, heading, text]| StoredSection { anchor, heading, text }).collect();
-        let mut an = self.analyzers.get(lang).cloned().unwrap_or_else(|| crate::analysis::analyzer(lang));
+        let at = match analyzers.iter().position(|(l, _)| l == lang) {
+            Some(at) => at,
+            None => {
+                let an = self.analyzers.get(lang).cloned().unwrap_or_else(|| crate::analysis::analyzer(lang));
+                analyzers.push((lang.to_owned(), an));
+                analyzers.len() - 1
+            }
+        };
+        let an = &mut analyzers[at].1;
         matcher.language(lang);
         let mut hit = Hit {
             title: title.to_owned(),
@@ -680,8 +696,8 @@ impl SearchIndex {
         if doc.long {
             let mut best: Option<(Score, &StoredSection<'_>, Vec<Match<'_>>)> = None;
             for s in &sections {
-                let in_heading = matcher.matches_in(&mut an, cut, s.heading);
-                let in_text = matcher.matches_in(&mut an, cut, s.text);
+                let in_heading = matcher.matches_in(an, cut, s.heading);
+                let in_text = matcher.matches_in(an, cut, s.text);
                 let score = section_score(matcher.terms, &in_heading, &in_text);
                 if score > 0.0 && best.as_ref().is_none_or(|b| score > b.0) {
                     best = Some((score, s, in_text));
@@ -690,10 +706,10 @@ impl SearchIndex {
             // Nothing matches in any section: the summary says best what the article is about.
             if let Some((_, s, in_text)) = best {
                 if !s.anchor.is_empty() {
-                    hit.url = format!("{url}#{}", s.anchor);
+                    hit.url = [url, "#", s.anchor].concat();
                 }
                 if !s.heading.is_empty() {
-                    hit.title = format!("{title} › {}", s.heading);
+                    hit.title = [title, " › ", s.heading].concat();
                 }
                 snippet = snippet_of(s.text, &in_text, matcher.terms, SNIPPET_CHARS);
                 if snippet.is_none() && summary.is_empty() {
@@ -705,8 +721,7 @@ impl SearchIndex {
             let mut matches = Vec::new();
             let mut at = 0;
             for s in &sections {
-                matches
-                    .extend(matcher.matches_in(&mut an, cut, s.text).into_iter().map(|(a, b, t)| (a + at, b + at, t)));
+                matches.extend(matcher.matches_in(an, cut, s.text).into_iter().map(|(a, b, t)| (a + at, b + at, t)));
                 at += s.text.len() + 1;
             }
             snippet = snippet_of(&body, &matches, matcher.terms, SNIPPET_CHARS);
@@ -717,7 +732,7 @@ impl SearchIndex {
         hit.snippet = match snippet {
             Some(s) => s,
             None => {
-                let matches = matcher.matches(&mut an, summary);
+                let matches = matcher.matches(an, summary);
                 snippet_of(summary, &matches, matcher.terms, SNIPPET_CHARS).unwrap_or_else(|| {
                     if summary.is_empty() {
                         plain_snippet(&sections.iter().map(|s| s.text).collect::<Vec<_>>().join(" "), SNIPPET_CHARS)

@@ -354,26 +354,30 @@ pub(crate) fn top(
         // Of equal scores, the first address first.
         let mut best = Best::new(offset.saturating_add(limit), |a: &DocAddress, b: &DocAddress| a < b);
         let mut total = 0;
+        let mut both = std::mem::take(&mut scratch.allowed);
         for (ord, seg) in tables.segments.iter().enumerate().take(searcher.segment_readers().len()) {
-            // The documents that may be results, as bits (`None`: all of them).
-            let mut allowed: Option<Vec<u64>> = seg.alive.as_ref().map(|a| a.to_vec());
-            let mut and = |bits: &[u64]| match &mut allowed {
-                Some(a) => a.iter_mut().zip(bits.iter().chain(std::iter::repeat(&0))).for_each(|(a, b)| *a &= b),
-                None => {
-                    let mut a = bits.to_vec();
-                    a.resize((seg.max_doc as usize).div_ceil(64), 0);
-                    allowed = Some(a);
+            // The documents that may be results, as bits (`None`: all of them; no bits for a
+            // language the segment does not have: none of them).
+            let lang =
+                only.lang.map(|(l, of)| of.get(ord).and_then(|d| d.bits.get(usize::from(l))).map_or(&[][..], |b| b));
+            let category = only.category.map(|c| category_docs(tables, seg, c)).transpose()?;
+            let mut filters = [seg.alive.as_deref(), lang, category.as_deref()].into_iter().flatten();
+            let allowed = match (filters.next(), filters.next()) {
+                (None, _) => None,
+                (Some(one), None) => Some(one),
+                (Some(a), Some(b)) => {
+                    both.clear();
+                    both.extend(a.iter().zip(b).map(|(a, b)| a & b));
+                    for c in filters {
+                        both.iter_mut().zip(c.iter().chain(std::iter::repeat(&0))).for_each(|(a, c)| *a &= c);
+                    }
+                    Some(&both[..])
                 }
             };
-            if let Some((l, of)) = only.lang {
-                and(of.get(ord).and_then(|d| d.bits.get(usize::from(l))).map_or(&[][..], |b| &b[..]));
-            }
-            if let Some(c) = only.category {
-                and(&category_docs(tables, seg, c)?);
-            }
-            let found = Found { ord: ord as u32, allowed: allowed.as_deref(), best: &mut best };
+            let found = Found { ord: ord as u32, allowed, best: &mut best };
             total += scratch.score(seg.max_doc, scoring, found);
         }
+        scratch.allowed = both;
         Ok((best.into_found().into_iter().skip(offset).collect(), total))
     })
 }
@@ -567,6 +571,8 @@ struct Scratch {
     best: Accumulator,
     total: Accumulator,
     dirty: bool,
+    /// The documents allowed by two filters or more, as bits.
+    allowed: Vec<u64>,
 }
 
 /// Adds a list's scores times `weight` to an accumulator's, without noting the documents (for
