@@ -1109,7 +1109,7 @@ fn doc_languages(searcher: &Searcher, fields: &Fields, languages: &[String]) -> 
             if let Some(mut postings) = inverted.read_postings(&term, tantivy::schema::IndexRecordOption::Basic)? {
                 let mut doc = postings.doc();
                 while doc != tantivy::TERMINATED {
-                    of_lang[doc as usize / 64] |= 1 << (doc % 64);
+                    crate::score::set_bit(&mut of_lang, doc);
                     doc = postings.advance();
                 }
             }

@@ -436,10 +436,14 @@ impl<T: Copy, F: Fn(&T, &T) -> bool> Best<T, F> {
     }
 }
 
-fn set_bit(bits: &mut [u64], doc: DocId) {
+pub(crate) fn set_bit(bits: &mut [u64], doc: DocId) {
     if let Some(w) = bits.get_mut(doc as usize / 64) {
         *w |= 1 << (doc % 64);
     }
+}
+
+fn has_bit(bits: &[u64], doc: DocId) -> bool {
+    bits.get(doc as usize / 64).is_some_and(|w| w & (1 << (doc % 64)) != 0)
 }
 
 /// The documents of one category in a segment, as bits.
@@ -685,7 +689,7 @@ impl Scratch {
         } else {
             let mut count = 0;
             self.total.drain(|doc, s| {
-                if allowed.is_none_or(|a| a.get(doc as usize / 64).is_some_and(|w| w & (1 << (doc % 64)) != 0)) {
+                if allowed.is_none_or(|a| has_bit(a, doc)) {
                     count += 1;
                     best.offer(s, DocAddress::new(ord, doc));
                 }
