@@ -195,8 +195,12 @@ fn check_aliases(content: &Content) -> Diagnostics {
     diags
 }
 
+/// The page footer: the same on every page of a language ([`Site::footer`]).
+const FOOTER: &str = "footer.html";
+
 const TEMPLATES: &[&str] = &[
     "base.html",
+    FOOTER,
     "contact.html",
     "home.html",
     "category.html",
@@ -509,6 +513,9 @@ pub(crate) struct Site<'a> {
     listing: &'a Listing,
     related: &'a HashMap<usize, Vec<usize>>,
     shared: HashMap<String, Value>,
+    /// Per language, its footer (`footer.html`): the same on every page of the language, so
+    /// rendered once, the first time a page needs it.
+    footers: HashMap<String, OnceLock<Result<Value, String>>>,
     asset_version: String,
     /// Each article's link as templates see it, made the first time a page needs it: a page
     /// links to several articles, and a large site's pages to each one many times.
@@ -592,12 +599,14 @@ impl<'a> Site<'a> {
             listing,
             related,
             shared: HashMap::new(),
+            footers: HashMap::new(),
             asset_version: fingerprint(&version_input),
             links: (0..c.articles.len()).map(|_| OnceLock::new()).collect(),
         };
         for lang in c.config.language_codes() {
             let v = site.shared_context(lang);
             site.shared.insert(lang.to_owned(), v);
+            site.footers.insert(lang.to_owned(), OnceLock::new());
         }
         site
     }
@@ -815,6 +824,7 @@ impl<'a> Site<'a> {
             }
         };
         let shared = self.shared.get(&lang).cloned().unwrap_or_default();
+        let footer = self.footer(env, &lang, &shared)?;
         let tmpl = env.get_template(template).map_err(|e| BuildError::Template(format!("{e:#}")))?;
         // Room for the page at once: growing it a doubling at a time copies it over and over.
         let body = match &page.kind {
@@ -822,9 +832,24 @@ impl<'a> Site<'a> {
             _ => 0,
         };
         let mut out = Vec::with_capacity(body + PAGE_ROOM);
-        tmpl.render_captured_to(context! { ..ctx, ..shared }, &mut out)
+        tmpl.render_captured_to(context! { ..context! { footer }, ..ctx, ..shared }, &mut out)
             .map_err(|e| BuildError::Template(format!("{template}: {e:#}")))?;
         Ok(out)
+    }
+
+    /// The footer of the pages of `lang` (`shared`: what all of them get).
+    fn footer(&self, env: &Environment<'_>, lang: &str, shared: &Value) -> Result<Value, BuildError> {
+        let render = || {
+            env.get_template(FOOTER)
+                .and_then(|t| t.render(shared))
+                .map(Value::from_safe_string)
+                .map_err(|e| format!("{FOOTER}: {e:#}"))
+        };
+        match self.footers.get(lang) {
+            Some(once) => once.get_or_init(render).clone(),
+            None => render(),
+        }
+        .map_err(BuildError::Template)
     }
 
     fn article_context(&self, index: usize, a: &Article, r: &Rendered) -> Value {

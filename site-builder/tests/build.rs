@@ -107,6 +107,28 @@ fn breadcrumbs_prev_next_related_and_language_switch() {
 }
 
 #[test]
+fn every_page_has_the_footer_of_its_language() {
+    let f = fixture();
+    f.build();
+    // The footer is rendered once per language and shared by its pages.
+    for (page, lang, other) in [
+        ("index.html", "nl", "en"),
+        ("nl/tickets/index.html", "nl", "en"),
+        ("nl/tickets/statussen/index.html", "nl", "en"),
+        ("en/index.html", "en", "nl"),
+        ("en/tickets/ticket-aanmaken/index.html", "en", "nl"),
+        ("en/404.html", "en", "nl"),
+    ] {
+        let html = f.page(page);
+        let footer = &html[html.find("<footer class=\"footer\">").unwrap_or_else(|| panic!("{page}: no footer"))..];
+        let nav = &footer[footer.find("footer-nav").expect("category links")..footer.find("</nav>").expect("end")];
+        assert!(nav.contains(&format!(r#"<a href="/{lang}/tickets/">"#)), "{page}: {nav}");
+        assert!(!nav.contains(&format!("/{other}/")), "{page}: {nav}");
+        assert!(footer.contains("mailto:"), "{page}: the support address");
+    }
+}
+
+#[test]
 fn raw_html_is_sanitised() {
     let f = fixture();
     f.build();
