@@ -241,24 +241,14 @@ impl MemoAnalyzer {
         }
     }
 
-    /// The terms of the words of `text` that `known` has (folded word -> term), in order:
-    /// [`Self::for_each`] once every word has been analyzed, without analyzing or remembering.
-    pub fn for_each_known<'k, V>(
+    /// What `known` has for `word` (a word of [`next_word`]'s, `ascii` as it tells), folded.
+    pub fn known<'k, V>(
         &mut self,
-        text: &str,
+        word: &str,
+        ascii: bool,
         known: &'k std::collections::HashMap<String, V, FxBuildHasher>,
-        term: impl Fn(&'k V) -> &'k str,
-        mut f: impl FnMut(&'k str),
-    ) {
-        let mut at = 0;
-        while let Some((from, to, ascii)) = next_word(text, at) {
-            at = to;
-            if self.fold(&text[from..to], ascii)
-                && let Some(v) = known.get(self.buf.as_str())
-            {
-                f(term(v));
-            }
-        }
+    ) -> Option<&'k V> {
+        if self.fold(word, ascii) { known.get(self.buf.as_str()) } else { None }
     }
 
     /// Lowercases and folds `word` into `self.buf`; false for a word not to index.

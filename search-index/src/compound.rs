@@ -53,31 +53,58 @@ fn particle(word: &str) -> Option<&'static str> {
 /// lowercased; [`verb_forms`] and the vocabulary tell which of them are verbs.
 pub fn separated_verbs(text: &str) -> Vec<(String, &'static str)> {
     let mut out = Vec::new();
-    let mut before: [Option<(usize, usize)>; 2] = [None, None];
+    let mut scan = VerbScan::default();
     let mut at = 0;
     while let Some((from, to, ascii)) = crate::analysis::next_word(text, at) {
-        if text[at..from].contains(['.', '!', '?', ';', ':', '\n']) {
-            before = [None, None];
-        }
         at = to;
+        scan.word(text, from, to, ascii, |verb, particle| out.push((verb.to_owned(), particle)));
+    }
+    out
+}
+
+/// [`separated_verbs`] a word at a time, for a reader of the words of a text that has other
+/// uses for them.
+#[derive(Debug, Default)]
+pub struct VerbScan {
+    /// The last two words of the sentence so far (byte ranges).
+    before: [Option<(usize, usize)>; 2],
+    /// The end of the last word.
+    at: usize,
+    lower: String,
+}
+
+impl VerbScan {
+    /// Starts a new text: a particle never belongs to a word of the text before.
+    pub fn reset(&mut self) {
+        self.before = [None, None];
+        self.at = 0;
+    }
+
+    /// The next word of `text`, `text[from..to]` (`ascii`: it is ASCII); calls `found` with each
+    /// candidate verb (lowercased) and its particle.
+    pub fn word(&mut self, text: &str, from: usize, to: usize, ascii: bool, mut found: impl FnMut(&str, &'static str)) {
+        if text[self.at.min(from)..from].contains(['.', '!', '?', ';', ':', '\n']) {
+            self.before = [None, None];
+        }
+        self.at = to;
         let word = &text[from..to];
         if ascii
             && word.len() <= 6
             && let Some(p) = particle(word)
         {
-            for (f, t) in before.into_iter().flatten() {
+            for (f, t) in self.before.into_iter().flatten() {
                 let verb = &text[f..t];
                 if verb.len() >= 3 && verb.is_ascii() {
-                    let verb = verb.to_ascii_lowercase();
-                    if !is_particle(&verb) {
-                        out.push((verb, p));
+                    self.lower.clear();
+                    self.lower.extend(verb.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                    if !is_particle(&self.lower) {
+                        found(&self.lower, p);
                     }
                 }
             }
         }
-        before = [before[1], Some((from, to))];
+        self.before = [self.before[1], Some((from, to))];
     }
-    out
 }
 
 /// Splits `word` (lowercased, folded) into known words: the parts, without linking letters,

@@ -350,7 +350,7 @@ fn build_inner(articles: &[Article], fingerprint: u64, keep: bool) -> Result<(Bu
             .map(|m| {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<TantivyDocument>>(1);
                 scope.spawn(move || {
-                    let (mut analyzers, mut verbs) = (HashMap::new(), HashMap::new());
+                    let (mut analyzers, mut verbs) = (HashMap::new(), VerbTerms::default());
                     for (k, batch) in articles.chunks(BATCH).enumerate().skip(m).step_by(MAKERS) {
                         let docs = batch
                             .iter()
@@ -627,33 +627,24 @@ impl Compounds {
         Compounds { words, terms, shortest, forms, vocabulary: v }
     }
 
-    /// Adds the verbs a document writes apart from their particle as the compound verb, where
-    /// the vocabulary has it (`logt ... in` as `inloggen`).
-    /// `verbs` remembers what each (verb, particle) became: the same pairs come back often.
-    fn add_separated(
-        &self,
-        d: &mut TantivyDocument,
-        separated: &[(tantivy::schema::Field, String, &'static str)],
-        verbs: &mut HashMap<(String, &'static str), String>,
-    ) {
-        for (field, verb, particle) in separated {
-            let key = (verb.clone(), *particle);
-            let terms = verbs.entry(key).or_insert_with(|| {
-                let mut terms = String::new();
-                for form in compound::verb_forms(verb, Some(particle)) {
-                    if let Some((term, _)) = self.vocabulary.0.get(&form)
-                        && !terms.split(TERM_SEP).any(|t| t == &**term)
-                    {
-                        terms.push_str(term);
-                        terms.push(TERM_SEP);
-                    }
+    /// The terms of the other forms of `verb` the vocabulary has, when it is written apart from
+    /// `particle` (each followed by the separator; empty when it is no verb), remembered in
+    /// `verbs`.
+    fn separated_terms<'v>(&self, verbs: &'v mut VerbTerms, verb: &str, particle: &'static str) -> &'v str {
+        let of_particle = verbs.entry(particle).or_default();
+        if !of_particle.contains_key(verb) {
+            let mut terms = String::new();
+            for form in compound::verb_forms(verb, Some(particle)) {
+                if let Some((term, _)) = self.vocabulary.0.get(&form)
+                    && !terms.split(TERM_SEP).any(|t| t == &**term)
+                {
+                    terms.push_str(term);
+                    terms.push(TERM_SEP);
                 }
-                terms
-            });
-            if !terms.is_empty() {
-                d.add_text(*field, terms.as_str());
             }
+            of_particle.insert(verb.to_owned(), terms);
         }
+        of_particle.get(verb).map_or("", String::as_str)
     }
 
     /// Adds the parts of the compounds of a document's searchable fields to its parts fields.
@@ -794,35 +785,72 @@ pub(crate) fn searchable_texts(a: &Article) -> [(String, Part); 5] {
     ]
 }
 
+/// What each Dutch verb written apart from its particle became, by particle and verb: the terms
+/// of its forms the vocabulary has (see [`document`]).
+pub(crate) type VerbTerms = HashMap<&'static str, HashMap<String, String, FxBuildHasher>, FxBuildHasher>;
+
 /// The tantivy document of one article, once the vocabulary is complete (`compounds`: its
 /// language's; `None` when the language has no words at all).
+///
+/// Each searchable text is read once: its words become the field's terms (as the `terms`
+/// tokenizer reads them back), and in Dutch the verbs before a particle (`logt ... in`) become
+/// the terms of the verb's other forms too.
 pub(crate) fn document(
     f: &Fields,
     id: u64,
     a: &Article,
     an: &mut MemoAnalyzer,
     compounds: Option<&Compounds>,
-    verbs: &mut HashMap<(String, &'static str), String>,
+    verbs: &mut VerbTerms,
 ) -> TantivyDocument {
-    let texts = searchable_texts(a);
+    let dutch = crate::analysis::stemmer_language(&a.lang) == Some(tantivy::tokenizer::Language::Dutch);
+    let title = [a.title.as_str()];
+    let description = [a.description.as_deref().unwrap_or("")];
+    let tags: Vec<&str> = a.tags.iter().map(String::as_str).collect();
+    let headings: Vec<&str> = a.sections.iter().map(|s| s.heading.as_str()).filter(|h| !h.is_empty()).collect();
+    let body: Vec<&str> = a.sections.iter().map(|s| s.text.as_str()).collect();
+    // (field, its texts, whether verbs are looked for in it: not in tags).
+    let texts: [(tantivy::schema::Field, &[&str], bool); 5] = [
+        (f.title, &title, true),
+        (f.description, &description, true),
+        (f.tags, &tags, false),
+        (f.headings, &headings, true),
+        (f.body, &body, true),
+    ];
     let mut d = TantivyDocument::default();
-    for ((text, _), field) in texts.iter().zip([f.title, f.description, f.tags, f.headings, f.body]) {
-        // The terms, as the `terms` tokenizer reads them back.
-        let mut terms = String::with_capacity(text.len());
+    // Per field, the terms of its separated verbs: added after the compounds' parts, which
+    // are the parts of the words written.
+    let mut verb_terms: Vec<(tantivy::schema::Field, String)> = Vec::new();
+    let mut scan = compound::VerbScan::default();
+    for (field, pieces, find_verbs) in texts {
+        let mut terms = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+        let mut separated = String::new();
         if let Some(c) = compounds {
-            an.for_each_known(
-                text,
-                &c.vocabulary.0,
-                |(term, _)| term,
-                |term| {
-                    terms.push_str(term);
-                    terms.push(TERM_SEP);
-                },
-            );
+            let find_verbs = find_verbs && dutch;
+            for piece in pieces {
+                // A particle never belongs to a word of another heading or section.
+                scan.reset();
+                let mut at = 0;
+                while let Some((from, to, ascii)) = crate::analysis::next_word(piece, at) {
+                    at = to;
+                    if let Some((term, _)) = an.known(&piece[from..to], ascii, &c.vocabulary.0) {
+                        terms.push_str(term);
+                        terms.push(TERM_SEP);
+                    }
+                    if find_verbs {
+                        scan.word(piece, from, to, ascii, |verb, particle| {
+                            separated.push_str(c.separated_terms(verbs, verb, particle));
+                        });
+                    }
+                }
+            }
         }
         d.add_text(field, terms);
+        if !separated.is_empty() {
+            verb_terms.push((field, separated));
+        }
     }
-    let mut stored = String::with_capacity(texts[4].0.len() + 256);
+    let mut stored = String::with_capacity(body.iter().map(|t| t.len()).sum::<usize>() + 256);
     for (i, s) in a.sections.iter().enumerate() {
         if i > 0 {
             stored.push(RECORD_SEP);
@@ -849,19 +877,9 @@ pub(crate) fn document(
     d.add_text(f.sections, &stored);
     if let Some(c) = compounds {
         c.add_parts(f, &mut d);
-        // Dutch verbs written apart from their particle (`logt ... in`).
-        if crate::analysis::stemmer_language(&a.lang) == Some(tantivy::tokenizer::Language::Dutch) {
-            // Each heading on its own: a particle never belongs to the heading before it.
-            let headings = a.sections.iter().map(|s| s.heading.as_str()).filter(|h| !h.is_empty());
-            let verb_texts = [(f.title, texts[0].0.as_str()), (f.description, texts[1].0.as_str())]
-                .into_iter()
-                .chain(headings.map(|h| (f.headings, h)))
-                .chain([(f.body, texts[4].0.as_str())]);
-            let separated: Vec<_> = verb_texts
-                .flat_map(|(field, text)| compound::separated_verbs(text).into_iter().map(move |(v, p)| (field, v, p)))
-                .collect();
-            c.add_separated(&mut d, &separated, verbs);
-        }
+    }
+    for (field, terms) in verb_terms {
+        d.add_text(field, terms);
     }
     d
 }

@@ -10,8 +10,6 @@
 //! their segment until it is merged. An updated index therefore has a fingerprint of its own
 //! ([`UPDATED`]): a full build never mistakes it for its own and builds anew.
 
-use std::collections::HashMap;
-
 use tantivy::schema::document::TantivyDocument;
 use tantivy::{IndexWriter, Term};
 
@@ -37,7 +35,7 @@ pub struct Updater {
     /// Per article, its own fingerprint.
     prints: Vec<u64>,
     /// What each (verb, particle) written apart became (see `document`).
-    verbs: HashMap<(String, &'static str), String>,
+    verbs: crate::index::VerbTerms,
     updated: bool,
 }
 
@@ -52,7 +50,7 @@ impl Updater {
         let writer = kept.index.writer_with_num_threads(1, WRITER_MEMORY)?;
         // Merges happen here, when asked, so that a packed index never misses a file.
         writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-        Ok(Updater { kept, writer, prints, verbs: HashMap::new(), updated: false })
+        Ok(Updater { kept, writer, prints, verbs: Default::default(), updated: false })
     }
 
     /// Replaces article `n` (its position in the articles the index was built from) by `a`,

@@ -74,21 +74,26 @@ impl fmt::Display for Diagnostics {
     }
 }
 
-/// Maps byte offsets in a text to 1-based line numbers.
+/// Maps byte offsets in a text to 1-based line numbers. The lines are found on the first
+/// look-up: most texts never need one (only a problem or a link to an anchor does).
 #[derive(Debug)]
-pub struct LineIndex {
-    starts: Vec<usize>,
+pub struct LineIndex<'t> {
+    text: &'t str,
+    starts: std::sync::OnceLock<Vec<usize>>,
 }
 
-impl LineIndex {
-    pub fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Self { starts }
+impl<'t> LineIndex<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Self { text, starts: std::sync::OnceLock::new() }
     }
 
     pub fn line_of(&self, offset: usize) -> usize {
-        match self.starts.binary_search(&offset) {
+        let starts = self.starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(self.text.match_indices('\n').map(|(i, _)| i + 1));
+            starts
+        });
+        match starts.binary_search(&offset) {
             Ok(i) => i + 1,
             Err(i) => i,
         }

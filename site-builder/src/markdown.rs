@@ -60,13 +60,14 @@ pub fn render(source: &Source, links: &LinkTable) -> Rendered {
     let body = source.body();
     let lines = LineIndex::new(body);
     let mut out = Rendered::default();
-    let mut events: Vec<Event<'_>> = Vec::new();
+    // About one event per dozen bytes of markdown: room for most articles' at once.
+    let mut events: Vec<Event<'_>> = Vec::with_capacity(body.len() / 8);
     let mut has_raw_html = false;
     // Open heading: (index of its Start event in `events`, level, collected text).
     let mut heading: Option<(usize, HeadingLevel, String)> = None;
     let mut section = (String::new(), String::new(), String::new());
     // The text without markup: only its word count and its start are kept.
-    let mut text = String::new();
+    let mut text = String::with_capacity(body.len());
 
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let event = match event {
