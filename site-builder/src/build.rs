@@ -385,9 +385,19 @@ pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport
     search.packed = None;
     let kept = match search.updater {
         Some(_) => Some(Kept { links: LinkTable::new(&p.content), p, listing, search, related, scored }),
-        None => None,
+        None => {
+            drop_later((p, listing, search, related, scored, pages, keep_files));
+            None
+        }
     };
     Ok((report, kept))
+}
+
+/// Frees `x` on a worker thread: freeing a large site's text, pages and index takes the best
+/// part of 100 ms on one thread, which no caller needs to wait for (a process that exits first
+/// frees it all at once).
+fn drop_later<T: Send + 'static>(x: T) {
+    rayon::spawn(move || drop(x));
 }
 
 /// What a page holds besides an article's body, about: the room its HTML is given at first.
