@@ -40,13 +40,26 @@ fn particle(word: &str) -> Option<&'static str> {
     if !(2..=6).contains(&b.len()) {
         return None;
     }
-    let mut lower = [0u8; 6];
-    for (l, c) in lower.iter_mut().zip(b) {
-        *l = c.to_ascii_lowercase();
-    }
-    let lower = &lower[..b.len()];
-    PARTICLES.iter().copied().find(|p| p.as_bytes() == lower)
+    let lower = b.iter().enumerate().fold(0, |v, (i, c)| v | u64::from(c.to_ascii_lowercase()) << (8 * i));
+    PACKED_PARTICLES.iter().position(|&p| p == lower).map(|i| PARTICLES[i])
 }
+
+/// The particles' bytes packed into a number each, first byte lowest: a word of at most 8
+/// letters is compared with a particle at once.
+const PACKED_PARTICLES: [u64; PARTICLES.len()] = {
+    let mut packed = [0; PARTICLES.len()];
+    let mut i = 0;
+    while i < PARTICLES.len() {
+        let b = PARTICLES[i].as_bytes();
+        let mut j = 0;
+        while j < b.len() {
+            packed[i] |= (b[j] as u64) << (8 * j);
+            j += 1;
+        }
+        i += 1;
+    }
+    packed
+};
 
 /// The verbs of `text` that may have been separated from their particle (`U logt zich in`,
 /// `Log in op de portal`): each particle with the one or two words before it in its sentence,
@@ -83,7 +96,11 @@ impl VerbScan {
     /// The next word of `text`, `text[from..to]` (`ascii`: it is ASCII); calls `found` with each
     /// candidate verb (lowercased) and its particle.
     pub fn word(&mut self, text: &str, from: usize, to: usize, ascii: bool, mut found: impl FnMut(&str, &'static str)) {
-        if text[self.at.min(from)..from].contains(['.', '!', '?', ';', ':', '\n']) {
+        // All ASCII: the bytes between the words tell.
+        if text.as_bytes()[self.at.min(from)..from]
+            .iter()
+            .any(|b| matches!(b, b'.' | b'!' | b'?' | b';' | b':' | b'\n'))
+        {
             self.before = [None, None];
         }
         self.at = to;
@@ -506,6 +523,17 @@ mod tests {
     fn non_ascii_words_split_at_characters() {
         let known = |p: &str, _: bool| ["ideeën", "lijst"].contains(&p).then_some(1);
         assert_eq!(split("ideeënlijst", known), Some(vec!["ideeën", "lijst"]));
+    }
+
+    #[test]
+    fn every_particle_is_known_in_any_case_and_nothing_else() {
+        for p in PARTICLES {
+            assert_eq!(particle(p), Some(p));
+            assert_eq!(particle(&p.to_uppercase()), Some(p));
+        }
+        for w in ["i", "inn", "aa", "uitt", "terugg", "samenn", "logt", "ïn", ""] {
+            assert_eq!(particle(w), None, "{w}");
+        }
     }
 
     #[test]

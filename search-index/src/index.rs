@@ -646,39 +646,6 @@ impl Compounds {
         }
         of_particle.get(verb).map_or("", String::as_str)
     }
-
-    /// Adds the parts of the compounds of a document's searchable fields to its parts fields.
-    fn add_parts(&self, f: &Fields, d: &mut TantivyDocument) {
-        use tantivy::schema::Value as _;
-        if self.terms.is_empty() {
-            return;
-        }
-        let mut title = String::new();
-        let mut other = String::new();
-        for (field, value) in d.field_values() {
-            let out = if field == f.title || field == f.tags {
-                &mut title
-            } else if field == f.description || field == f.headings || field == f.body {
-                &mut other
-            } else {
-                continue;
-            };
-            let Some(text) = value.as_str() else { continue };
-            for term in text.split(TERM_SEP) {
-                if term.len() < self.shortest {
-                    continue;
-                }
-                if let Some(parts) = self.terms.get(term) {
-                    for p in parts {
-                        out.push_str(p);
-                        out.push(TERM_SEP);
-                    }
-                }
-            }
-        }
-        d.add_text(f.title_parts, title);
-        d.add_text(f.parts, other);
-    }
 }
 
 /// The `index.bin` format: magic, format, fingerprint, the article URLs, the words (each with
@@ -818,13 +785,15 @@ pub(crate) fn document(
         (f.body, &body, true),
     ];
     let mut d = TantivyDocument::default();
-    // Per field, the terms of its separated verbs: added after the compounds' parts, which
-    // are the parts of the words written.
+    // The terms of the parts of the compounds of the title and tags, and of the other texts.
+    let (mut title_parts, mut parts) = (String::new(), String::new());
+    // Per field, the terms of its separated verbs (their parts are not looked for).
     let mut verb_terms: Vec<(tantivy::schema::Field, String)> = Vec::new();
     let mut scan = compound::VerbScan::default();
     for (field, pieces, find_verbs) in texts {
         let mut terms = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
         let mut separated = String::new();
+        let parts = if field == f.title || field == f.tags { &mut title_parts } else { &mut parts };
         if let Some(c) = compounds {
             let find_verbs = find_verbs && dutch;
             for piece in pieces {
@@ -836,6 +805,14 @@ pub(crate) fn document(
                     if let Some((term, _)) = an.known(&piece[from..to], ascii, &c.vocabulary.0) {
                         terms.push_str(term);
                         terms.push(TERM_SEP);
+                        if term.len() >= c.shortest
+                            && let Some(of_term) = c.terms.get(&**term)
+                        {
+                            for p in of_term {
+                                parts.push_str(p);
+                                parts.push(TERM_SEP);
+                            }
+                        }
                     }
                     if find_verbs {
                         scan.word(piece, from, to, ascii, |verb, particle| {
@@ -875,8 +852,9 @@ pub(crate) fn document(
     d.add_text(f.summary, a.description.as_deref().unwrap_or(""));
     d.add_text(f.category_title, &a.category_title);
     d.add_text(f.sections, &stored);
-    if let Some(c) = compounds {
-        c.add_parts(f, &mut d);
+    if compounds.is_some_and(|c| !c.terms.is_empty()) {
+        d.add_text(f.title_parts, title_parts);
+        d.add_text(f.parts, parts);
     }
     for (field, terms) in verb_terms {
         d.add_text(field, terms);
