@@ -38,7 +38,7 @@ pub struct Rendered {
     /// The start of the text, for a page without a description (see [`crate::build::summary`]).
     pub summary: String,
     /// Sections by `##`/`###` heading: (id, heading, text), the text before the first heading
-    /// under an empty id.
+    /// under an empty id. The text has one space between words and none around them.
     pub sections: Vec<(String, String, String)>,
     pub diags: Diagnostics,
 }
@@ -66,8 +66,6 @@ pub fn render(source: &Source, links: &LinkTable) -> Rendered {
     // Open heading: (index of its Start event in `events`, level, collected text).
     let mut heading: Option<(usize, HeadingLevel, String)> = None;
     let mut section = (String::new(), String::new(), String::new());
-    // The text without markup: only its word count and its start are kept.
-    let mut text = String::with_capacity(body.len());
 
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let event = match event {
@@ -95,6 +93,7 @@ pub fn render(source: &Source, links: &LinkTable) -> Rendered {
                     let title = text.trim().to_owned();
                     if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
                         out.toc.push(TocEntry { level: level as u8, id: id.clone(), title: title.clone() });
+                        end_words(&mut section.2);
                         out.sections.push(std::mem::take(&mut section));
                         section = (id.clone(), title, String::new());
                     }
@@ -152,15 +151,13 @@ pub fn render(source: &Source, links: &LinkTable) -> Rendered {
                 if let Some((_, _, h)) = heading.as_mut() {
                     h.push_str(t);
                 } else {
-                    section.2.push_str(t);
-                    text.push_str(t);
+                    push_words(&mut section.2, t);
                 }
                 event
             }
             Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell) => {
                 if heading.is_none() {
-                    section.2.push(' ');
-                    text.push(' ');
+                    push_words(&mut section.2, " ");
                 }
                 event
             }
@@ -168,10 +165,22 @@ pub fn render(source: &Source, links: &LinkTable) -> Rendered {
         };
         events.push(event);
     }
+    end_words(&mut section.2);
     out.sections.push(section);
-    out.words = text.split_whitespace().count();
-    out.summary = crate::build::summary(&text, SUMMARY_CHARS);
-    out.sections.retain(|(id, _, text)| !(id.is_empty() && text.trim().is_empty()));
+    // The text without markup is the sections' texts: its word count and its start.
+    out.words = out.sections.iter().filter(|s| !s.2.is_empty()).map(|s| s.2.matches(' ').count() + 1).sum();
+    let mut head = String::new();
+    for (_, _, text) in out.sections.iter().filter(|s| !s.2.is_empty()) {
+        if head.len() > 4 * (SUMMARY_CHARS + 1) {
+            break; // more characters than the summary can take
+        }
+        if !head.is_empty() {
+            head.push(' ');
+        }
+        head.push_str(text);
+    }
+    out.summary = crate::build::summary(&head, SUMMARY_CHARS);
+    out.sections.retain(|(id, _, text)| !(id.is_empty() && text.is_empty()));
 
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
@@ -182,6 +191,29 @@ pub fn render(source: &Source, links: &LinkTable) -> Rendered {
         text.shrink_to_fit();
     }
     out
+}
+
+/// Appends `t` to the text `out` with one space between words: a word `t` continues goes on
+/// without one. A space at the end of `out` stands for whitespace not followed by a word yet
+/// ([`end_words`] takes it off).
+fn push_words(out: &mut String, t: &str) {
+    let space_before = t.starts_with(char::is_whitespace);
+    for (i, word) in t.split_whitespace().enumerate() {
+        if (i > 0 || space_before) && !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if t.ends_with(char::is_whitespace) && !out.is_empty() && !out.ends_with(' ') {
+        out.push(' ');
+    }
+}
+
+/// Ends a text made with [`push_words`]: no space after the last word.
+fn end_words(out: &mut String) {
+    if out.ends_with(' ') {
+        out.pop();
+    }
 }
 
 /// Rewrites a link or image target, recording a diagnostic or an anchor check.
@@ -252,3 +284,32 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .link_rel(Some("noopener"));
     b
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Text pushed a piece at a time is the words of all the pieces together, one space apart:
+    /// every sequence of up to four pieces of these.
+    #[test]
+    fn pushed_words_are_the_words_of_the_whole_text() {
+        const PIECES: [&str; 8] = ["a", " b", "c ", " ", "d  e", "\u{a0}f", "", "\n g \t"];
+        let n = PIECES.len();
+        for len in 0..=4u32 {
+            for mut k in 0..n.pow(len) {
+                let mut pieces = Vec::new();
+                for _ in 0..len {
+                    pieces.push(PIECES[k % n]);
+                    k /= n;
+                }
+                let mut out = String::new();
+                for p in &pieces {
+                    push_words(&mut out, p);
+                }
+                end_words(&mut out);
+                let whole = pieces.concat();
+                assert_eq!(out, whole.split_whitespace().collect::<Vec<_>>().join(" "), "{pieces:?}");
+            }
+        }
+    }
+}

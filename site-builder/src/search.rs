@@ -71,10 +71,8 @@ pub(crate) fn article(
     taken: Vec<(String, String, String)>,
 ) -> Article {
     let a = &c.articles[i];
-    let mut sections: Vec<Section> = taken
-        .into_iter()
-        .map(|(anchor, heading, text)| Section { anchor, heading, text: normalize_space(&text) })
-        .collect();
+    let mut sections: Vec<Section> =
+        taken.into_iter().map(|(anchor, heading, text)| Section { anchor, heading, text }).collect();
     if sections.is_empty() {
         // No text at all (the text before the first heading is a section).
         sections.push(Section::default());
@@ -89,18 +87,6 @@ pub(crate) fn article(
         tags: a.meta.tags.clone(),
         sections,
     }
-}
-
-/// `s` with one space between words and none around.
-fn normalize_space(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for word in s.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
 }
 
 /// The index for `published`: the one in `out/search/` when it was made from the same articles,
