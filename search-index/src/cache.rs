@@ -11,6 +11,12 @@
 //! the old one (and the previous old one is dropped). An answer found in the old generation
 //! moves back to the young one, so what is asked often stays, without any per-entry
 //! bookkeeping.
+//!
+//! An answer is kept the second time its question comes, not the first (a doorkeeper, as in
+//! TinyLFU): most questions are asked once, on the way to another (`f`, `fa`, `fac`...) or by
+//! one visitor only. They cost no copy then, and do not push out the answers asked for again
+//! and again. The doorkeeper is a bit per question hash, cleared after
+//! [`DOOR_QUESTIONS`] questions, so "the second time" means within the last few thousand.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -33,7 +39,16 @@ struct Generations {
     young: HashMap<String, Entry>,
     young_bytes: usize,
     old: HashMap<String, Entry>,
+    /// The questions seen lately ([`DOOR_BITS`] bits), and how many it was asked about.
+    door: Vec<u64>,
+    asked: usize,
 }
+
+/// The doorkeeper's bits.
+const DOOR_BITS: usize = 1 << 17;
+/// Questions asked about before the doorkeeper forgets them all: at most one in eight bits
+/// set, so a question seen for the first time passes as seen before less than once in eight.
+pub const DOOR_QUESTIONS: usize = DOOR_BITS / 8;
 
 /// An answer without its `query`: the JSON from `,"total":` to the end, and the total.
 #[derive(Debug, Clone)]
@@ -84,14 +99,32 @@ impl AnswerCache {
         }
         let res = index.search(req)?;
         let json = to_json(&res);
-        // `{"query":"...",` then the tail; the query is serialized the way it was above.
-        let head = 9 + serde_json::to_string(&res.query).map_or(0, |q| q.len());
-        if let Some(tail) = json.get(head..).and_then(|t| std::str::from_utf8(t).ok())
-            && tail.starts_with(",\"total\":")
-        {
-            self.put(key, Entry { tail: tail.into(), total: res.total });
+        if self.seen_before(&key) {
+            // `{"query":"...",` then the tail; the query is serialized the way it was above.
+            let head = 9 + serde_json::to_string(&res.query).map_or(0, |q| q.len());
+            if let Some(tail) = json.get(head..).and_then(|t| std::str::from_utf8(t).ok())
+                && tail.starts_with(",\"total\":")
+            {
+                self.put(key, Entry { tail: tail.into(), total: res.total });
+            }
         }
         Ok(Answer { json, total: res.total, cached: false })
+    }
+
+    /// Whether the question `key` came lately (the doorkeeper), marking it when not.
+    fn seen_before(&self, key: &str) -> bool {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let bit = BuildHasherDefault::<DefaultHasher>::default().hash_one(key) as usize % DOOR_BITS;
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if g.door.is_empty() || g.asked >= DOOR_QUESTIONS {
+            g.door = vec![0; DOOR_BITS / 64];
+            g.asked = 0;
+        }
+        g.asked += 1;
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        let seen = g.door[word] & mask != 0;
+        g.door[word] |= mask;
+        seen
     }
 
     fn get(&self, key: &str) -> Option<Entry> {
@@ -195,6 +228,10 @@ mod tests {
             first.json,
             serde_json::to_vec(&index.search(&req("wachtwoord vergeten")).expect("search")).expect("json")
         );
+        // Asked once, not kept; the second time, kept.
+        assert!(cache.is_empty());
+        assert!(!cache.answer(&index, &req("wachtwoord vergeten")).expect("answer").cached);
+        assert_eq!(cache.len(), 1);
         // The same words, typed otherwise: from the cache, with the query as typed this time.
         for q in ["  Wachtwoord   VERGETEN", "wachtwoord, vergeten!", "\"wachtwoord\" vergeten"] {
             let again = cache.answer(&index, &req(q)).expect("answer");
@@ -203,11 +240,41 @@ mod tests {
             assert_eq!(again.total, first.total);
         }
         // A finished word is another question than one being typed; so are other filters.
-        assert!(!cache.answer(&index, &req("wachtwoord vergeten ")).expect("answer").cached);
-        assert!(!cache.answer(&index, &req("wachtwoord vergeten").limit(3)).expect("answer").cached);
-        assert!(!cache.answer(&index, &SearchRequest::new("wachtwoord vergeten").limit(8)).expect("answer").cached);
-        assert!(!cache.answer(&index, &req("wachtwoord vergeten").category("account")).expect("answer").cached);
+        let others = [
+            req("wachtwoord vergeten "),
+            req("wachtwoord vergeten").limit(3),
+            SearchRequest::new("wachtwoord vergeten").limit(8),
+            req("wachtwoord vergeten").category("account"),
+        ];
+        for _ in 0..2 {
+            for r in &others {
+                assert!(!cache.answer(&index, r).expect("answer").cached, "{r:?}");
+            }
+        }
         assert_eq!(cache.len(), 5);
+        for r in &others {
+            assert!(cache.answer(&index, r).expect("answer").cached, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn questions_asked_once_are_not_kept_and_the_doorkeeper_forgets() {
+        let index = index();
+        let cache = AnswerCache::default();
+        let words: Vec<String> = (0..DOOR_QUESTIONS + 10).map(|i| format!("w{i}")).collect();
+        cache.answer(&index, &req("inloggen")).expect("answer");
+        for w in &words {
+            assert!(!cache.answer(&index, &req(w)).expect("answer").cached);
+        }
+        // Some of the one-off questions may pass as seen (a shared bit), never many.
+        assert!(cache.len() < words.len() / 8, "{} kept", cache.len());
+        // So many questions later, the first one is new again: not kept when it comes back
+        // now, but the time after.
+        let kept = cache.len();
+        assert!(!cache.answer(&index, &req("inloggen")).expect("answer").cached);
+        assert_eq!(cache.len(), kept);
+        assert!(!cache.answer(&index, &req("inloggen")).expect("answer").cached);
+        assert!(cache.answer(&index, &req("inloggen")).expect("answer").cached);
     }
 
     #[test]
@@ -216,7 +283,10 @@ mod tests {
         let cache = AnswerCache::new(16 * 1024);
         let words: Vec<String> = (0..400).map(|i| format!("wachtwoord{i}")).collect();
         cache.answer(&index, &req("inloggen")).expect("answer");
+        cache.answer(&index, &req("inloggen")).expect("answer");
         for w in &words {
+            // Each asked twice: kept.
+            cache.answer(&index, &req(w)).expect("answer");
             cache.answer(&index, &req(w)).expect("answer");
             // Asked all the time: never dropped.
             assert!(cache.answer(&index, &req("inloggen")).expect("answer").cached);
