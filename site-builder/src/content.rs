@@ -275,9 +275,9 @@ fn list_faq_files(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) 
         diags.push(Diagnostic::new(&faq, 0, "there is no faq directory"));
         return out;
     };
-    for lang_path in langs {
+    for (lang_path, is_dir) in langs {
         let lang = file_name(&lang_path);
-        if !lang_path.is_dir() {
+        if !is_dir {
             diags.push(Diagnostic::new(&lang_path, 0, "unexpected file: put articles in faq/<lang>/<category>/"));
             continue;
         }
@@ -289,9 +289,9 @@ fn list_faq_files(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) 
             ));
             continue;
         }
-        for cat_path in read_dir_sorted(&lang_path).unwrap_or_default() {
+        for (cat_path, is_dir) in read_dir_sorted(&lang_path).unwrap_or_default() {
             let category = file_name(&cat_path);
-            if !cat_path.is_dir() {
+            if !is_dir {
                 diags.push(Diagnostic::new(&cat_path, 0, "unexpected file: articles live in a category directory"));
                 continue;
             }
@@ -303,12 +303,12 @@ fn list_faq_files(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) 
                 ));
                 continue;
             }
-            for file in read_dir_sorted(&cat_path).unwrap_or_default() {
+            for (file, is_dir) in read_dir_sorted(&cat_path).unwrap_or_default() {
                 let name = file_name(&file);
                 if name.starts_with('.') {
                     continue;
                 }
-                if file.is_dir() || !name.ends_with(".md") {
+                if is_dir || !name.ends_with(".md") {
                     diags.push(Diagnostic::new(
                         &file,
                         0,
@@ -329,8 +329,21 @@ fn list_faq_files(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) 
     out
 }
 
-fn read_dir_sorted(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+/// The entries of `dir` in order of name, each with whether it is a directory: told by the
+/// directory listing itself (no look-up per file), following a symbolic link only.
+fn read_dir_sorted(dir: &Path) -> std::io::Result<Vec<(PathBuf, bool)>> {
+    let mut v: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let path = e.path();
+            let is_dir = match e.file_type() {
+                Ok(t) if t.is_symlink() => path.is_dir(),
+                Ok(t) => t.is_dir(),
+                Err(_) => path.is_dir(),
+            };
+            Some((path, is_dir))
+        })
+        .collect();
     v.sort();
     Ok(v)
 }

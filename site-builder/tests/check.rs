@@ -195,3 +195,20 @@ fn every_problem_is_reported_in_one_run() {
     let problems = f.check();
     assert_eq!(problems.len(), 6, "{problems:#?}");
 }
+
+#[test]
+fn a_linked_category_directory_is_read_and_a_directory_among_articles_is_reported() {
+    let f = Fixture::new(&[
+        ("faq/nl/tickets/_index.md", CAT_NL),
+        ("faq/nl/tickets/a.md", &article("A", "Tekst\n")),
+        ("elders/_index.md", &CAT_NL.replace("Tickets", "Elders")),
+        ("elders/b.md", &article("B", "Tekst\n")),
+        ("faq/nl/tickets/map/c.md", &article("C", "Tekst\n")),
+    ]);
+    std::os::unix::fs::symlink(f.content().join("elders"), f.content().join("faq/nl/elders")).expect("symlink");
+    let p = only(f.check());
+    assert!(p.starts_with("content/faq/nl/tickets/map:1: unexpected file: only .md files"), "{p}");
+    std::fs::remove_dir_all(f.content().join("faq/nl/tickets/map")).expect("remove");
+    f.build();
+    assert!(f.page("nl/elders/b/index.html").contains("<h1>B</h1>"));
+}
