@@ -60,7 +60,7 @@ pub fn render(source: &Source, links: &LinkTable) -> Rendered {
     let body = source.body();
     let lines = LineIndex::new(body);
     let mut out = Rendered::default();
-    // About one event per dozen bytes of markdown: room for most articles' at once.
+    // At most one event per eight bytes of markdown in most articles: room for them at once.
     let mut events: Vec<Event<'_>> = Vec::with_capacity(body.len() / 8);
     let mut has_raw_html = false;
     // Open heading: (index of its Start event in `events`, level, collected text).
