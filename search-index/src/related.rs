@@ -209,27 +209,30 @@ impl SearchIndex {
             .enumerate()
             .with_min_len(64)
             .map_init(
-                || (vec![0.0 as Score; doc_article.len()], Vec::<u32>::new()),
+                || (vec![0.0 as Score; doc_article.len()], vec![0u64; doc_article.len().div_ceil(64)]),
                 |(scores, touched), (index, query)| {
                     if !self.analyzers.contains_key(&articles[index].lang) || !wanted(index) {
                         return Related::default();
                     }
+                    // The documents scored are marked in a bitset, without a branch: which
+                    // document comes next is as good as random.
                     for &(term, weight) in query {
                         for &(doc, score) in &lists[term] {
-                            let s = &mut scores[doc as usize];
-                            if *s == 0.0 {
-                                touched.push(doc);
-                            }
-                            *s += weight * score;
+                            scores[doc as usize] += weight * score;
+                            touched[doc as usize / 64] |= 1 << (doc % 64);
                         }
                     }
                     // The best, as a query for the words would rank them (equal scores in
-                    // reading order).
+                    // reading order; the order they are offered in does not matter).
                     let mut top = Best::new(limit * 3 + 1, |&a: &u32, &b: &u32| (doc_rank(a), a) < (doc_rank(b), b));
-                    for &d in touched.iter() {
-                        top.offer(std::mem::take(&mut scores[d as usize]), d);
+                    for (w, bits) in touched.iter_mut().enumerate() {
+                        let mut b = std::mem::take(bits);
+                        while b != 0 {
+                            let d = w * 64 + b.trailing_zeros() as usize;
+                            b &= b - 1;
+                            top.offer(std::mem::take(&mut scores[d]), d as u32);
+                        }
                     }
-                    touched.clear();
                     let (picked, floor) = self.pick(index, &articles[index], top.found(), &site, limit);
                     let query = asked[index].clone();
                     Related { articles: picked, floor, query }
