@@ -172,6 +172,9 @@ pub struct MemoAnalyzer {
     /// Word (lowercased and folded) -> its term, `None` for a stop word, and how often the word
     /// was seen.
     memo: std::collections::HashMap<String, Memo, FxBuildHasher>,
+    /// Every term made so far, once: words with the same term share it, so that within one
+    /// analyzer the same term is the same `Arc` (and can be told apart by address).
+    terms: std::collections::HashSet<std::sync::Arc<str>, FxBuildHasher>,
     buf: String,
 }
 
@@ -197,7 +200,7 @@ pub struct Term<'a> {
     pub word: &'a str,
     /// The term (what [`analyzer`] gives).
     pub term: &'a str,
-    /// The same, to keep without copying.
+    /// The same, to keep without copying: one `Arc` per term and analyzer.
     pub shared: &'a std::sync::Arc<str>,
     /// First time this analyzer saw the word.
     pub new: bool,
@@ -209,6 +212,7 @@ impl MemoAnalyzer {
             analyzer: analyzer(code),
             words: word_analyzer(),
             memo: std::collections::HashMap::default(),
+            terms: std::collections::HashSet::default(),
             buf: String::new(),
         }
     }
@@ -233,7 +237,14 @@ impl MemoAnalyzer {
                 None => true,
             };
             let word = &text[from..to];
-            let term: Option<std::sync::Arc<str>> = tokens(&mut self.analyzer, word).pop().map(|t| t.text.into());
+            let term = tokens(&mut self.analyzer, word).pop().map(|t| match self.terms.get(t.text.as_str()) {
+                Some(known) => known.clone(),
+                None => {
+                    let term: std::sync::Arc<str> = t.text.into();
+                    self.terms.insert(term.clone());
+                    term
+                }
+            });
             if let Some(term) = &term {
                 f(Term { from, to, position: position - 1, word: &self.buf, term, shared: term, new });
             }

@@ -251,52 +251,47 @@ impl SearchIndex {
         documents: u64,
         common: u64,
     ) -> Vec<(Arc<str>, Score)> {
-        let Scratch { frequencies, seen, body, .. } = scratch;
-        // The largest document frequency of a term in a field (0: not in the index).
+        let Scratch { frequencies, body, .. } = scratch;
+        // The largest document frequency of a term in a field (0: not in the index), looked
+        // up once per term: terms are told apart by address (an analyzer makes each term
+        // once, and they all live as long as the thread's scratch is used).
         let mut df = |term: &Arc<str>| -> u64 {
-            if let Some(&n) = frequencies.get(&**term) {
-                return n;
-            }
-            let n = self.term_stats(term).1;
-            frequencies.insert(term.clone(), n);
-            n
+            *frequencies.entry(Arc::as_ptr(term).cast::<u8>() as usize).or_insert_with(|| self.term_stats(term).1)
         };
         let mut weights: BTreeMap<Arc<str>, Score> = BTreeMap::new();
         for (t, w) in &terms.weighted {
             let e = weights.entry(t.clone()).or_default();
             *e = e.max(*w);
         }
-        seen.clear();
+        // The body's terms are distinct ([`ArticleTerms::add`]).
         body.clear();
-        for t in &terms.body {
-            if seen.contains(&**t) || weights.contains_key(&**t) {
-                continue;
-            }
-            seen.insert(t.clone());
+        for (k, t) in terms.body.iter().enumerate() {
             let n = df(t);
-            if n >= 2 && n * 20 <= documents {
-                body.push((n, t.clone()));
+            if n >= 2 && n * 20 <= documents && !weights.contains_key(&**t) {
+                body.push((n, k));
             }
         }
         // The rarest, and of equally rare ones the first in alphabetical order.
         if body.len() > BODY_TERMS {
             body.select_nth_unstable_by_key(BODY_TERMS - 1, |b| b.0);
             let last = body[BODY_TERMS - 1].0;
-            let mut ties: Vec<Arc<str>> = Vec::new();
-            body.retain(|(n, t)| match n.cmp(&last) {
+            let mut ties: Vec<&Arc<str>> = Vec::new();
+            body.retain(|&(n, k)| match n.cmp(&last) {
                 std::cmp::Ordering::Less => true,
                 std::cmp::Ordering::Equal => {
-                    ties.push(t.clone());
+                    ties.push(&terms.body[k]);
                     false
                 }
                 std::cmp::Ordering::Greater => false,
             });
             ties.sort_unstable();
             let room = BODY_TERMS - body.len();
-            body.extend(ties.into_iter().take(room).map(|t| (last, t)));
+            for term in ties.into_iter().take(room) {
+                weights.insert(term.clone(), BODY);
+            }
         }
-        for (_, term) in body.drain(..) {
-            weights.insert(term, BODY);
+        for (_, k) in body.drain(..) {
+            weights.insert(terms.body[k].clone(), BODY);
         }
         weights.into_iter().filter(|(t, _)| (1..=common).contains(&df(t))).collect()
     }
@@ -511,9 +506,10 @@ impl ArticleTerms {
 #[derive(Debug, Default)]
 struct Scratch {
     analyzers: HashMap<String, MemoAnalyzer>,
-    frequencies: HashMap<Arc<str>, u64, FxBuildHasher>,
-    seen: HashSet<Arc<str>, FxBuildHasher>,
-    body: Vec<(u64, Arc<str>)>,
+    /// By the term's address.
+    frequencies: HashMap<usize, u64, FxBuildHasher>,
+    /// Candidate body terms: document frequency, place in the article's body terms.
+    body: Vec<(u64, usize)>,
 }
 
 /// `/<lang>/<category>/` of an article's address.
