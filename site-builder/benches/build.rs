@@ -1,8 +1,8 @@
 //! Build-time benchmark: the real content plus N synthetic FAQ articles (N = 1,000 and 10,000
 //! by default, or the numbers given as arguments), built the way `helpdesk build` does.
 //! Prints median wall times of `check`, a fresh build into an empty directory and an unchanged
-//! rebuild, the peak resident memory of a fresh build in a process of its own, and the time of
-//! each step of the last fresh build. Then, on a copy of the content, what `serve` does after
+//! rebuild, the peak resident memory, wall and CPU time of a fresh build in a process of its
+//! own, and the time of each step of the last fresh build. Then, on a copy of the content, what `serve` does after
 //! an editor saves one FAQ: from writing the file to the new answer of a search for a word
 //! the edit put in its title (the site updated in place by a `Session`, the new `index.bin`
 //! loaded as the server loads it, the search made).
@@ -54,7 +54,7 @@ fn main() {
         let start = Instant::now();
         let report = site_builder::build(&opts).unwrap_or_else(|e| panic!("{e}"));
         let elapsed = start.elapsed();
-        println!("{}", peak_rss_kib());
+        println!("{} {} {}", peak_rss_kib(), elapsed.as_millis(), cpu_ms());
         // The steps, for a look at one build (the parent reads only the first line).
         let steps: Vec<String> = report.phases.iter().map(|(name, d)| format!("{name} {}", fmt(*d))).collect();
         eprintln!("{} ({})", fmt(elapsed), steps.join(", "));
@@ -114,7 +114,8 @@ fn main() {
             assert_eq!(report.written, 0);
         }
         // The peak memory of a fresh build in a process of its own, as `helpdesk build` makes it.
-        let peak_kib = one_build_peak_kib(&content, &dir.path().join("dist-alone"));
+        let alone = one_build(&content, &dir.path().join("dist-alone"));
+        let peak_kib = alone.peak_kib;
         let median = |v: &mut Vec<Duration>| {
             v.sort();
             fmt(v[v.len() / 2])
@@ -130,6 +131,14 @@ fn main() {
         );
         let steps: Vec<String> = phases.iter().map(|(name, d)| format!("{name} {}", fmt(*d))).collect();
         println!("{:>8} last fresh build: {}", "", steps.join(", "));
+        // CPU time says more than wall time on a shared machine whose speed varies.
+        println!(
+            "{:>8} a fresh build in a process of its own: {} ms, {} ms of CPU time on {} cores",
+            "",
+            alone.wall_ms,
+            alone.cpu_ms,
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        );
 
         let copy = dir.path().join("content-edit");
         copy_dir(&content, &copy);
@@ -296,9 +305,27 @@ fn peak_rss_kib() -> u64 {
     status_kib("VmHWM:")
 }
 
-/// Runs this benchmark again as a child that makes one fresh build of `content` into `out`,
-/// and returns its peak resident memory (VmHWM: the whole process, binary and all).
-fn one_build_peak_kib(content: &Path, out: &Path) -> u64 {
+/// The user and system CPU time of this process so far, in milliseconds (Linux counts it in
+/// hundredths of a second).
+fn cpu_ms() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name in parentheses: utime and stime are fields 14 and 15.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) * 10
+}
+
+/// What [`one_build`] measured.
+struct Alone {
+    peak_kib: u64,
+    wall_ms: u64,
+    cpu_ms: u64,
+}
+
+/// Runs this benchmark again as a child that makes one fresh build of `content` into `out`: its
+/// peak resident memory (VmHWM: the whole process, binary and all), the build's wall time and
+/// the process's CPU time.
+fn one_build(content: &Path, out: &Path) -> Alone {
     let exe = std::env::current_exe().expect("current exe");
     let output = std::process::Command::new(exe)
         .env(ONE_BUILD[0], content)
@@ -306,5 +333,7 @@ fn one_build_peak_kib(content: &Path, out: &Path) -> u64 {
         .output()
         .expect("run the one-build child");
     assert!(output.status.success(), "one-build child: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).trim().parse().expect("peak from the child")
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let n: Vec<u64> = stdout.split_whitespace().map(|f| f.parse().expect("numbers from the child")).collect();
+    Alone { peak_kib: n[0], wall_ms: n[1], cpu_ms: n[2] }
 }
