@@ -3,7 +3,7 @@
 //! Loading never stops at the first problem: it collects a diagnostic for each one and keeps
 //! whatever could be read, so `check` can report everything in one run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -160,7 +160,7 @@ impl Content {
             files.par_iter().map(|f| parse_file(dir, f, dates, &git_dates)).collect();
 
         let mut categories = Vec::new();
-        let mut articles = Vec::new();
+        let mut articles: Vec<Article> = Vec::new();
         for (entry, d) in parsed {
             diags.extend(d);
             match entry {
@@ -187,9 +187,10 @@ impl Content {
     /// Problems that need the whole tree: categories, duplicate slugs, popular articles.
     fn cross_check(&self) -> Diagnostics {
         let mut diags = Diagnostics::default();
-        let mut slugs: HashMap<(String, String, String), &Source> = HashMap::new();
+        let categories: HashSet<(&str, &str)> = self.categories.iter().map(|c| (&*c.lang, &*c.slug)).collect();
+        let mut slugs: HashMap<(&str, &str, &str), &Source> = HashMap::new();
         for a in &self.articles {
-            if !self.categories.iter().any(|c| c.lang == a.lang && c.slug == a.category) {
+            if !categories.contains(&(&*a.lang, &*a.category)) {
                 diags.push(a.source.diag(
                     1,
                     format!(
@@ -198,8 +199,7 @@ impl Content {
                     ),
                 ));
             }
-            let key = (a.lang.clone(), a.category.clone(), a.slug.clone());
-            if let Some(first) = slugs.insert(key, &a.source) {
+            if let Some(first) = slugs.insert((&a.lang, &a.category, &a.slug), &a.source) {
                 diags.push(
                     a.source.diag(
                         1,
@@ -210,7 +210,10 @@ impl Content {
         }
         let lines = LineIndex::new(&self.config_source.text);
         for key in &self.config.site.popular {
-            let known = self.articles.iter().any(|a| !a.meta.draft && a.key() == *key);
+            let known = self
+                .articles
+                .iter()
+                .any(|a| !a.meta.draft && key.split_once('/') == Some((a.category.as_str(), a.slug.as_str())));
             if !known {
                 let at = self.config_source.text.find(&format!("\"{key}\"")).map(|o| lines.line_of(o)).unwrap_or(0);
                 diags.push(
@@ -270,11 +273,11 @@ struct FaqFile {
 /// Walks `faq/<lang>/<category>/*.md`, reporting anything that doesn't fit that shape.
 fn list_faq_files(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) -> Vec<FaqFile> {
     let faq = dir.join("faq");
-    let mut out = Vec::new();
     let Ok(langs) = read_dir_sorted(&faq) else {
         diags.push(Diagnostic::new(&faq, 0, "there is no faq directory"));
-        return out;
+        return Vec::new();
     };
+    let mut categories = Vec::new();
     for (lang_path, is_dir) in langs {
         let lang = file_name(&lang_path);
         if !is_dir {
@@ -303,30 +306,46 @@ fn list_faq_files(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) 
                 ));
                 continue;
             }
-            for (file, is_dir) in read_dir_sorted(&cat_path).unwrap_or_default() {
-                let name = file_name(&file);
-                if name.starts_with('.') {
-                    continue;
-                }
-                if is_dir || !name.ends_with(".md") {
-                    diags.push(Diagnostic::new(
-                        &file,
-                        0,
-                        "unexpected file: only .md files belong here (images go in content/static/)",
-                    ));
-                    continue;
-                }
-                out.push(FaqFile {
-                    rel: format!("faq/{lang}/{category}/{name}"),
-                    path: file,
-                    lang: lang.clone(),
-                    category: category.clone(),
-                    file_name: name,
-                });
-            }
+            categories.push((lang.clone(), category, cat_path));
         }
     }
+    // The category directories are read in parallel; their files come out in order.
+    let listed: Vec<(Vec<FaqFile>, Diagnostics)> =
+        categories.into_par_iter().map(|(lang, category, cat_path)| list_category(lang, category, &cat_path)).collect();
+    let mut out = Vec::new();
+    for (files, d) in listed {
+        out.extend(files);
+        diags.extend(d);
+    }
     out
+}
+
+/// The files of the category directory `cat_path` (`faq/<lang>/<category>/`).
+fn list_category(lang: String, category: String, cat_path: &Path) -> (Vec<FaqFile>, Diagnostics) {
+    let mut out = Vec::new();
+    let mut diags = Diagnostics::default();
+    for (file, is_dir) in read_dir_sorted(cat_path).unwrap_or_default() {
+        let name = file_name(&file);
+        if name.starts_with('.') {
+            continue;
+        }
+        if is_dir || !name.ends_with(".md") {
+            diags.push(Diagnostic::new(
+                &file,
+                0,
+                "unexpected file: only .md files belong here (images go in content/static/)",
+            ));
+            continue;
+        }
+        out.push(FaqFile {
+            rel: format!("faq/{lang}/{category}/{name}"),
+            path: file,
+            lang: lang.clone(),
+            category: category.clone(),
+            file_name: name,
+        });
+    }
+    (out, diags)
 }
 
 /// The entries of `dir` in order of name, each with whether it is a directory: told by the
