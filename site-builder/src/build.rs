@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
+use minijinja::value::{Enumerator, Object};
 use minijinja::{Environment, Value, context};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -517,12 +518,85 @@ struct LangLink {
     current: bool,
 }
 
+/// What every page of a language shares (see [`PageContext`]).
+#[derive(Debug)]
+pub(crate) struct Shared {
+    site: Value,
+    lang: Value,
+    home_url: Value,
+    /// The language's strings ([`Strings`]).
+    t: Value,
+    nav: Value,
+    asset_version: Value,
+    live_reload: Value,
+}
+
+/// A page's template context: what its language shares, its footer and its own values. A
+/// template looks names up in it all the time: one `match` finds them (three maps merged would
+/// be asked in turn, each name made a value first).
+#[derive(Debug)]
+struct PageContext {
+    /// The page's own values (a map), or undefined.
+    own: Value,
+    footer: Option<Value>,
+    shared: Arc<Shared>,
+}
+
+impl Object for PageContext {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        let s = &self.shared;
+        let v = match key {
+            "site" => &s.site,
+            "lang" => &s.lang,
+            "home_url" => &s.home_url,
+            "t" => &s.t,
+            "nav" => &s.nav,
+            "asset_version" => &s.asset_version,
+            "live_reload" => &s.live_reload,
+            "footer" => return self.footer.clone(),
+            _ => return self.own.get_attr(key).ok().filter(|v| !v.is_undefined()),
+        };
+        Some(v.clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let shared = ["site", "lang", "home_url", "t", "nav", "asset_version", "live_reload"].map(Value::from);
+        let footer = self.footer.as_ref().map(|_| Value::from("footer"));
+        let own = self.own.try_iter().into_iter().flatten();
+        Enumerator::Values(shared.into_iter().chain(footer).chain(own).collect())
+    }
+}
+
+/// A language's strings (`t` in templates), found by hashing: a page asks for a few dozen.
+#[derive(Debug)]
+struct Strings(HashMap<String, Value>);
+
+impl Object for Strings {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        self.0.get(key).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut keys: Vec<&String> = self.0.keys().collect();
+        keys.sort();
+        Enumerator::Values(keys.into_iter().map(|k| Value::from(k.as_str())).collect())
+    }
+}
+
 pub(crate) struct Site<'a> {
     p: &'a Prepared,
     opts: &'a BuildOptions,
     listing: &'a Listing,
     related: &'a HashMap<usize, Vec<usize>>,
-    shared: HashMap<String, Value>,
+    shared: HashMap<String, Arc<Shared>>,
     /// Per language, its footer (`footer.html`): the same on every page of the language, so
     /// rendered once, the first time a page needs it.
     footers: HashMap<String, OnceLock<Result<Value, String>>>,
@@ -614,7 +688,7 @@ impl<'a> Site<'a> {
             links: (0..c.articles.len()).map(|_| OnceLock::new()).collect(),
         };
         for lang in c.config.language_codes() {
-            let v = site.shared_context(lang);
+            let v = Arc::new(site.shared_context(lang));
             site.shared.insert(lang.to_owned(), v);
             site.footers.insert(lang.to_owned(), OnceLock::new());
         }
@@ -662,7 +736,7 @@ impl<'a> Site<'a> {
     }
 
     /// What every page of a language shares: site, strings, navigation.
-    fn shared_context(&self, lang: &str) -> Value {
+    fn shared_context(&self, lang: &str) -> Shared {
         let c = &self.p.content;
         let s = &c.config.site;
         let nav: Vec<LinkCtx> = c
@@ -675,17 +749,19 @@ impl<'a> Site<'a> {
                 description: cat.description.clone(),
             })
             .collect();
-        context! {
-            site => context! {
+        Shared {
+            site: context! {
                 name => s.name, company => s.company, base_url => s.base_url.trim_end_matches('/'),
                 support_email => s.support_email, phone => s.phone,
             },
-            lang => lang,
-            home_url => home_url(lang),
-            t => self.t(lang),
-            nav => nav,
-            asset_version => self.asset_version,
-            live_reload => self.opts.live_reload,
+            lang: Value::from(lang),
+            home_url: Value::from(home_url(lang)),
+            t: Value::from_object(Strings(
+                self.t(lang).iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect(),
+            )),
+            nav: Value::from_serialize(nav),
+            asset_version: Value::from(self.asset_version.as_str()),
+            live_reload: Value::from(self.opts.live_reload),
         }
     }
 
@@ -833,7 +909,10 @@ impl<'a> Site<'a> {
                 ("search.html", lang.clone(), ctx)
             }
         };
-        let shared = self.shared.get(&lang).cloned().unwrap_or_default();
+        let shared = match self.shared.get(&lang) {
+            Some(s) => s.clone(),
+            None => Arc::new(self.shared_context(&lang)),
+        };
         let footer = self.footer(env, &lang, &shared)?;
         let tmpl = env.get_template(template).map_err(|e| BuildError::Template(format!("{e:#}")))?;
         // Room for the page at once: growing it a doubling at a time copies it over and over.
@@ -842,16 +921,17 @@ impl<'a> Site<'a> {
             _ => 0,
         };
         let mut out = Vec::with_capacity(body + PAGE_ROOM);
-        tmpl.render_captured_to(context! { ..context! { footer }, ..ctx, ..shared }, &mut out)
+        tmpl.render_captured_to(Value::from_object(PageContext { own: ctx, footer: Some(footer), shared }), &mut out)
             .map_err(|e| BuildError::Template(format!("{template}: {e:#}")))?;
         Ok(out)
     }
 
     /// The footer of the pages of `lang` (`shared`: what all of them get).
-    fn footer(&self, env: &Environment<'_>, lang: &str, shared: &Value) -> Result<Value, BuildError> {
+    fn footer(&self, env: &Environment<'_>, lang: &str, shared: &Arc<Shared>) -> Result<Value, BuildError> {
         let render = || {
+            let ctx = PageContext { own: Value::UNDEFINED, footer: None, shared: shared.clone() };
             env.get_template(FOOTER)
-                .and_then(|t| t.render(shared))
+                .and_then(|t| t.render(Value::from_object(ctx)))
                 .map(Value::from_safe_string)
                 .map_err(|e| format!("{FOOTER}: {e:#}"))
         };
