@@ -2,9 +2,9 @@
 //! by default, or the numbers given as arguments), built the way `helpdesk build` does.
 //! Prints median wall times of `check`, a fresh build into an empty directory and an unchanged
 //! rebuild, the peak resident memory, wall and CPU time of a fresh build in a process of its
-//! own, and the time of each step of the last fresh build. Then, on a copy of the content, what `serve` does after
-//! an editor saves one FAQ: from writing the file to the new answer of a search for a word
-//! the edit put in its title (the site updated in place by a `Session`, the new `index.bin`
+//! own, and the time of each step of the last fresh build. Then, on a copy of the content,
+//! what `serve` does after an editor saves one FAQ: from writing the file to the new answer of
+//! a search for a word the edit put in its title (the site updated in place by a `Session`, the new `index.bin`
 //! loaded as the server loads it, the search made).
 //!
 //! Run: `cargo bench -p site-builder --bench build` (or `-- 1000 10000 50000`). Output goes to

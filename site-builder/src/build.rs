@@ -520,7 +520,7 @@ struct LangLink {
 
 /// What every page of a language shares (see [`PageContext`]).
 #[derive(Debug)]
-pub(crate) struct Shared {
+struct Shared {
     site: Value,
     lang: Value,
     home_url: Value,

@@ -160,7 +160,7 @@ impl Content {
             files.par_iter().map(|f| parse_file(dir, f, dates, &git_dates)).collect();
 
         let mut categories = Vec::new();
-        let mut articles: Vec<Article> = Vec::new();
+        let mut articles = Vec::new();
         for (entry, d) in parsed {
             diags.extend(d);
             match entry {
