@@ -80,8 +80,35 @@ impl Article {
     /// Results in long articles lead to a section.
     pub fn is_long(&self) -> bool {
         self.sections.iter().filter(|s| !s.anchor.is_empty()).count() >= LONG_SECTIONS
-            && self.sections.iter().flat_map(|s| s.text.split_whitespace()).nth(LONG_WORDS - 1).is_some()
+            && at_least_words(self.sections.iter().map(|s| s.text.as_str()), LONG_WORDS)
     }
+}
+
+/// Whether `texts` have `n` words or more, as [`str::split_whitespace`] cuts them (a byte at a
+/// time: this is asked of every article of a site).
+fn at_least_words<'a>(texts: impl Iterator<Item = &'a str>, n: usize) -> bool {
+    let mut words = 0;
+    for text in texts {
+        let (b, mut at, mut in_word) = (text.as_bytes(), 0, false);
+        while let Some(&c) = b.get(at) {
+            let space = if c < 0x80 {
+                at += 1;
+                matches!(c, b' ' | b'\t'..=b'\r')
+            } else {
+                let ch = text[at..].chars().next().unwrap_or(' ');
+                at += ch.len_utf8();
+                ch.is_whitespace()
+            };
+            if !space && !in_word {
+                words += 1;
+                if words >= n {
+                    return true;
+                }
+            }
+            in_word = !space;
+        }
+    }
+    false
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +145,7 @@ pub fn fingerprint(articles: &[Article]) -> u64 {
 
 /// The fingerprint of one article, for [`fingerprint`].
 pub(crate) fn article_fingerprint(a: &Article) -> u64 {
-    let mut h = Fnv::default();
+    let mut h = Hash64::default();
     for s in [&a.lang, &a.category, &a.category_title, &a.url, &a.title] {
         h.str(s);
     }
@@ -138,7 +165,7 @@ pub(crate) fn article_fingerprint(a: &Article) -> u64 {
 
 /// The fingerprint of the articles whose own fingerprints are `each`, in order.
 pub(crate) fn combine_fingerprints(each: &[u64]) -> u64 {
-    let mut h = Fnv::default();
+    let mut h = Hash64::default();
     h.write(MAGIC);
     h.write(&FORMAT.to_le_bytes());
     h.str(tantivy::version_string());
@@ -149,20 +176,34 @@ pub(crate) fn combine_fingerprints(each: &[u64]) -> u64 {
     h.0
 }
 
+/// The hash of [`fingerprint`]: eight bytes at a time, each step a multiply and a shift (a
+/// large site's text is hashed on every build; a byte at a time took tens of milliseconds).
+/// Not for adversarial input: a collision only makes a build keep an old index.
 #[derive(Debug)]
-struct Fnv(u64);
+struct Hash64(u64);
 
-impl Default for Fnv {
+impl Default for Hash64 {
     fn default() -> Self {
-        Fnv(0xcbf29ce484222325)
+        Hash64(0xcbf29ce484222325)
     }
 }
 
-impl Fnv {
+impl Hash64 {
+    fn mix(&mut self, word: u64) {
+        let x = (self.0 ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = x ^ (x >> 31);
+    }
+    /// (Callers write lengths first: the zeros that fill the last word are not ambiguous.)
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x100000001b3);
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.mix(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(last));
         }
     }
     fn str(&mut self, s: &str) {
@@ -1156,6 +1197,16 @@ fn vocabulary(searcher: &Searcher, fields: &Fields) -> Result<tantivy_fst::Map<V
 mod tests {
     use super::*;
     use crate::SearchRequest;
+
+    #[test]
+    fn words_are_counted_as_split_whitespace_counts_them() {
+        let texts = ["", " een  twee\u{a0}drie\u{2003} vier\x0bvijf ", "zes", "\tzeven\r\nacht negen"];
+        let all = texts.iter().flat_map(|t| t.split_whitespace()).count();
+        assert_eq!(all, 9);
+        for n in 1..=all + 1 {
+            assert_eq!(super::at_least_words(texts.into_iter(), n), n <= all, "{n}");
+        }
+    }
 
     /// Documents are made in batches on several threads; each must still be its own article.
     #[test]

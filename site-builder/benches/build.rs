@@ -9,6 +9,7 @@
 //!
 //! Run: `cargo bench -p site-builder --bench build` (or `-- 1000 10000 50000`). Output goes to
 //! `$TMPDIR`; `TMPDIR=/dev/shm` measures the builder without the disk's inode allocation.
+//! `--keep DIR` leaves the generated content in `DIR/content-N`; `--content DIR` builds it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -63,6 +64,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // `--content DIR`: build that content (e.g. the search bench's `--keep` corpus) instead.
     let given = args.iter().position(|a| a == "--content").and_then(|i| args.get(i + 1)).map(PathBuf::from);
+    // `--keep DIR`: leave the generated content in `DIR/content-<articles asked>` (to build it
+    // again by hand, e.g. one build in a process of its own).
+    let keep = args.iter().position(|a| a == "--keep").and_then(|i| args.get(i + 1)).map(PathBuf::from);
     let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let sizes = match (&given, sizes.is_empty()) {
         (Some(_), _) => vec![0],
@@ -78,7 +82,7 @@ fn main() {
         let content = match &given {
             Some(c) => c.clone(),
             None => {
-                let content = dir.path().join("content");
+                let content = keep.as_deref().unwrap_or(dir.path()).join(format!("content-{n}"));
                 generate(&content, n);
                 content
             }
