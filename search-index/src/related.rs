@@ -14,9 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use tantivy::query::{EnableScoring, Query, Scorer as _, TermQuery};
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocSet, Score, TERMINATED, Term};
+use tantivy::{Score, Term};
 
 use crate::analysis::{FxBuildHasher, MemoAnalyzer};
 use crate::index::{Article, SearchError, SearchIndex};
@@ -142,53 +140,12 @@ impl SearchIndex {
                     .collect()
             })
             .collect();
-        let bases: Vec<u32> = self
-            .searcher
-            .segment_readers()
-            .iter()
-            .scan(0u32, |base, s| {
-                let b = *base;
-                *base += s.max_doc();
-                Some(b)
-            })
-            .collect();
         // A term's list holds each of its documents once, with its score summed over the
         // fields at their weights: an article adds up one list per term, not one per field.
+        let whole = WEIGHTS.iter().fold(0, |m, (sf, _)| m | sf.bit());
         let lists: Vec<Vec<Posting>> = terms
             .par_iter()
-            .map(|term| -> Result<_, SearchError> {
-                let mask = self.term_stats(term).0;
-                let mut postings: Vec<Posting> = Vec::new();
-                let mut fields = 0;
-                for (sf, w) in WEIGHTS {
-                    if mask & sf.bit() == 0 {
-                        continue;
-                    }
-                    fields += 1;
-                    let query = TermQuery::new(
-                        Term::from_field_text(self.fields.field(sf), term),
-                        IndexRecordOption::WithFreqs,
-                    );
-                    let weight = query.weight(EnableScoring::enabled_from_searcher(&self.searcher))?;
-                    for (reader, base) in self.searcher.segment_readers().iter().zip(&bases) {
-                        let mut scorer = weight.scorer(reader, 1.0)?;
-                        // An updated index keeps the replaced documents, deleted.
-                        let alive = reader.alive_bitset();
-                        let mut doc = scorer.doc();
-                        while doc != TERMINATED {
-                            if alive.is_none_or(|a| a.is_alive(doc)) {
-                                postings.push((base + doc, w * scorer.score()));
-                            }
-                            doc = scorer.advance();
-                        }
-                    }
-                }
-                if fields > 1 {
-                    // A document's fields summed in the order of `WEIGHTS`.
-                    crate::score::sum_per_doc(&mut postings);
-                }
-                Ok(postings)
-            })
+            .map(|term| self.tables.term_postings(&self.fields, term, self.term_stats(term).0 & whole))
             .collect::<Result<_, _>>()?;
 
         // 3. Each article's scores, its language's best, then the category.
@@ -347,41 +304,28 @@ impl SearchIndex {
         n: usize,
     ) -> Result<Vec<usize>, SearchError> {
         let (Some(a), Some(a_terms)) = (articles.get(n), terms.get(n)) else { return Ok(Vec::new()) };
-        // Its document: the live one with its number.
-        let mut at = None;
-        for (ord, reader) in self.searcher.segment_readers().iter().enumerate() {
+        // Its document: the live one with its number (numbered across segments).
+        let (mut at, mut base) = (None, 0);
+        for reader in self.searcher.segment_readers() {
             let col = reader.fast_fields().u64("article")?;
             let alive = reader.alive_bitset();
             for doc in (0..reader.max_doc()).filter(|&d| alive.is_none_or(|b| b.is_alive(d))) {
                 if col.first(doc) == Some(n as u64) {
-                    at = Some((ord, doc));
+                    at = Some(base + doc);
                 }
             }
+            base += reader.max_doc();
         }
-        let Some((ord, doc)) = at else { return Ok(Vec::new()) };
-        let reader = &self.searcher.segment_readers()[ord];
+        let Some(doc) = at else { return Ok(Vec::new()) };
         // Its score for each of its terms, as a related-articles query counts it.
+        let whole = WEIGHTS.iter().fold(0, |m, (sf, _)| m | sf.bit());
         let mut own: HashMap<&str, Score, FxBuildHasher> = HashMap::default();
         for term in a_terms.all() {
             if own.contains_key(term) {
                 continue;
             }
-            let mask = self.term_stats(term).0;
-            let mut score = 0.0;
-            for (sf, w) in WEIGHTS {
-                if mask & sf.bit() == 0 {
-                    continue;
-                }
-                let query =
-                    TermQuery::new(Term::from_field_text(self.fields.field(sf), term), IndexRecordOption::WithFreqs);
-                let mut scorer =
-                    query.weight(EnableScoring::enabled_from_searcher(&self.searcher))?.scorer(reader, 1.0)?;
-                // (A scorer starts on its first document, and seeks only forward.)
-                let at = if scorer.doc() < doc { scorer.seek(doc) } else { scorer.doc() };
-                if at == doc {
-                    score += w * scorer.score();
-                }
-            }
+            let list = self.tables.term_postings(&self.fields, term, self.term_stats(term).0 & whole)?;
+            let score = list.binary_search_by_key(&doc, |p| p.0).map_or(0.0, |i| list[i].1);
             own.insert(term, score);
         }
         let category = category_prefix(&a.url);
@@ -524,7 +468,8 @@ fn category_prefix(url: &str) -> &str {
 mod tests {
     use super::*;
     use tantivy::collector::TopDocs;
-    use tantivy::query::{BooleanQuery, BoostQuery, Occur};
+    use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+    use tantivy::schema::IndexRecordOption;
 
     /// The straightforward way, one query per article through tantivy (block-max WAND), as
     /// related articles were found before: the bulk computation must find the same.

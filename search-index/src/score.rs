@@ -178,6 +178,29 @@ impl Tables {
         Ok(made)
     }
 
+    /// The term's scores in the fields of `mask` as one list of live documents, numbered
+    /// across segments, in order; made afresh, not kept (related articles read each term once).
+    pub(crate) fn term_postings(
+        &self,
+        fields: &Fields,
+        term: &str,
+        mask: u64,
+    ) -> Result<Vec<(DocId, Score)>, SearchError> {
+        let made = self.make_term_scores(fields, term, mask)?;
+        let mut out = Vec::with_capacity(made.postings());
+        let mut base = 0;
+        for (ord, seg) in self.segments.iter().enumerate() {
+            let (docs, scores) = made.list(ord);
+            for (&doc, &score) in docs.iter().zip(scores) {
+                if seg.alive.as_deref().is_none_or(|a| has_bit(a, doc)) {
+                    out.push((base + doc, score));
+                }
+            }
+            base += seg.max_doc;
+        }
+        Ok(out)
+    }
+
     /// Reads the term's postings in every field of `mask` and sums its scores per document.
     fn make_term_scores(&self, fields: &Fields, term: &str, mask: u64) -> Result<TermScores, SearchError> {
         let whole =
