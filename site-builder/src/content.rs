@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -50,7 +49,7 @@ pub struct Source {
     /// Path relative to the content directory with `/` separators, e.g. `faq/nl/tickets/x.md`.
     pub rel: String,
     /// The whole file.
-    pub text: Arc<str>,
+    pub text: String,
     /// Byte offset in `text` where the markdown body starts.
     pub body_start: usize,
     /// Line number (0-based count of lines) before the body starts.
@@ -142,7 +141,7 @@ impl Content {
         let config_source = Source {
             display: config_display,
             rel: CONFIG_FILE.into(),
-            text: config_text.into(),
+            text: config_text,
             body_start: 0,
             body_line_offset: 0,
             updated: None,
@@ -381,17 +380,27 @@ pub fn valid_slug(s: &str) -> bool {
 fn parse_file(dir: &Path, f: &FaqFile, dates: Dates, git: &HashMap<String, NaiveDate>) -> (Option<Entry>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let display = dir.join(&f.rel);
-    let text = match std::fs::read_to_string(&f.path) {
+    // The file's size and modification time come with the open file (no second look-up of
+    // its path).
+    let read = |path: &Path| -> std::io::Result<(String, Option<std::time::SystemTime>)> {
+        let mut file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        let mut text = String::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        std::io::Read::read_to_string(&mut file, &mut text)?;
+        Ok((text, meta.modified().ok()))
+    };
+    let (text, modified) = match read(&f.path) {
         Ok(t) => t,
         Err(e) => {
             diags.push(Diagnostic::new(&display, 0, format!("cannot read: {e}")));
             return (None, diags);
         }
     };
+    let modified = modified.map(|t| chrono::DateTime::<chrono::Utc>::from(t).date_naive());
     let updated = match dates {
         Dates::Fixed(d) => Some(d),
-        Dates::Git => git.get(&f.rel).copied().or_else(|| mtime(&f.path)),
-        Dates::Mtime => mtime(&f.path),
+        Dates::Git => git.get(&f.rel).copied().or(modified),
+        Dates::Mtime => modified,
     };
     let (fm, fm_line_offset, body_start, body_line_offset) = match split_front_matter(&text) {
         Ok(parts) => parts,
@@ -401,14 +410,7 @@ fn parse_file(dir: &Path, f: &FaqFile, dates: Dates, git: &HashMap<String, Naive
         }
     };
     let fm = fm.to_owned();
-    let source = Source {
-        display: display.clone(),
-        rel: f.rel.clone(),
-        text: text.into(),
-        body_start,
-        body_line_offset,
-        updated,
-    };
+    let source = Source { display: display.clone(), rel: f.rel.clone(), text, body_start, body_line_offset, updated };
 
     if f.file_name == "_index.md" {
         let meta: CategoryMeta = match toml::from_str(&fm) {
@@ -492,11 +494,6 @@ fn split_front_matter(text: &str) -> Result<(&str, usize, usize, usize), (usize,
         offset += line.len();
     }
     Err((1, "the front matter is not closed: add a `+++` line after it".into()))
-}
-
-fn mtime(p: &Path) -> Option<NaiveDate> {
-    let t = std::fs::metadata(p).ok()?.modified().ok()?;
-    Some(chrono::DateTime::<chrono::Utc>::from(t).date_naive())
 }
 
 /// Date of the last commit of each file under `dir`, keyed by path relative to `dir`. Empty
