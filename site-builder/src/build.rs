@@ -571,6 +571,31 @@ impl Object for PageContext {
     }
 }
 
+/// Values by fixed names, as `context!` makes them, but each value made directly rather than
+/// serialized: an article page's values are made for every article of a site.
+#[derive(Debug)]
+struct Values(Vec<(&'static str, Value)>);
+
+impl Values {
+    fn value<const N: usize>(pairs: [(&'static str, Value); N]) -> Value {
+        Value::from_object(Values(pairs.into()))
+    }
+}
+
+impl Object for Values {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.0.iter().map(|&(k, _)| Value::from(k)).collect())
+    }
+}
+
 /// A language's strings (`t` in templates), found by hashing: a page asks for a few dozen.
 #[derive(Debug)]
 struct Strings(HashMap<String, Value>);
@@ -866,7 +891,7 @@ impl<'a> Site<'a> {
                         url => category_url(&cat.lang, &cat.slug), languages => self.languages(&cat.lang, &urls),
                         breadcrumbs => vec![LinkCtx { title: self.t(&cat.lang).get("tab_solutions").cloned().unwrap_or_default(), url: home_url(&cat.lang), description: None }],
                     },
-                    intro => Value::from_safe_string(self.p.intros[*index].html.clone()),
+                    intro => self.p.intros[*index].html.clone(),
                     articles => articles,
                 };
                 ("category.html", cat.lang.clone(), ctx)
@@ -917,7 +942,7 @@ impl<'a> Site<'a> {
         let tmpl = env.get_template(template).map_err(|e| BuildError::Template(format!("{e:#}")))?;
         // Room for the page at once: growing it a doubling at a time copies it over and over.
         let body = match &page.kind {
-            PageKind::Article { index } => self.p.rendered[*index].html.len(),
+            PageKind::Article { index } => self.p.rendered[*index].html.as_str().map_or(0, str::len),
             _ => 0,
         };
         let mut out = Vec::with_capacity(body + PAGE_ROOM);
@@ -967,28 +992,49 @@ impl<'a> Site<'a> {
         let edit_url = c.config.site.edit_url.as_ref().map(|base| format!("{base}{}", a.source.rel));
         let related: Vec<Value> =
             self.related.get(&index).into_iter().flatten().map(|&i| self.article_link(i)).collect();
-        let words = r.words;
-        context! {
-            page => context! {
-                kind => "article", title => a.title,
-                description => a.meta.description.clone().unwrap_or_else(|| r.summary.clone()),
-                url => article_url(&a.lang, &a.category, &a.slug), languages => self.languages(&a.lang, &urls),
-                breadcrumbs => vec![
-                    LinkCtx { title: self.t(&a.lang).get("tab_solutions").cloned().unwrap_or_default(), url: home_url(&a.lang), description: None },
-                    category_link.clone(),
-                ],
-            },
-            article => context! {
-                body => Value::from_safe_string(r.html.clone()),
-                toc => toc,
-                updated => a.source.updated.map(|d| format_date(&a.lang, d)),
-                updated_iso => a.source.updated.map(|d| d.to_string()),
-                edit_url => edit_url,
-                prev => prev, next => next, related => related, tags => a.meta.tags,
-                category => category_link,
-                reading_minutes => words.div_ceil(200).max(1),
-            },
-        }
+        let toc: Vec<Value> = toc
+            .iter()
+            .map(|e| {
+                Values::value([
+                    ("level", Value::from(e.level)),
+                    ("id", Value::from(e.id.as_str())),
+                    ("title", Value::from(e.title.as_str())),
+                ])
+            })
+            .collect();
+        let tab = self.t(&a.lang).get("tab_solutions").cloned().unwrap_or_default();
+        let home = LinkCtx { title: tab, url: home_url(&a.lang), description: None };
+        let description = a.meta.description.as_deref().unwrap_or(&r.summary);
+        let url = article_url(&a.lang, &a.category, &a.slug);
+        Values::value([
+            (
+                "page",
+                Values::value([
+                    ("kind", Value::from("article")),
+                    ("title", Value::from(a.title.as_str())),
+                    ("description", Value::from(description)),
+                    ("url", Value::from(url)),
+                    ("languages", Value::from_serialize(self.languages(&a.lang, &urls))),
+                    ("breadcrumbs", Value::from_serialize([&home, &category_link])),
+                ]),
+            ),
+            (
+                "article",
+                Values::value([
+                    ("body", r.html.clone()),
+                    ("toc", Value::from(toc)),
+                    ("updated", Value::from(a.source.updated.map(|d| format_date(&a.lang, d)))),
+                    ("updated_iso", Value::from(a.source.updated.map(|d| d.to_string()))),
+                    ("edit_url", Value::from(edit_url)),
+                    ("prev", Value::from(prev)),
+                    ("next", Value::from(next)),
+                    ("related", Value::from(related)),
+                    ("tags", a.meta.tags.iter().map(|t| Value::from(t.as_str())).collect()),
+                    ("category", Value::from_serialize(&category_link)),
+                    ("reading_minutes", Value::from(r.words.div_ceil(200).max(1))),
+                ]),
+            ),
+        ])
     }
 
     fn popular(&self, lang: &str) -> Vec<Value> {

@@ -28,7 +28,8 @@ pub struct AnchorRef {
 
 #[derive(Debug, Default)]
 pub struct Rendered {
-    pub html: String,
+    /// The HTML, as a page's template takes it (made once: pages share it, not copy it).
+    pub html: minijinja::Value,
     pub toc: Vec<TocEntry>,
     /// Ids of the headings, for anchor checks.
     pub ids: HashSet<String>,
@@ -184,9 +185,9 @@ pub fn render(source: &Source, links: &LinkTable) -> Rendered {
 
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    out.html = if has_raw_html { SANITIZER.clean(&html).to_string() } else { html };
-    // Kept until the pages are written, for every article at once: no room to spare.
-    out.html.shrink_to_fit();
+    // Kept until the pages are written, for every article at once: no room to spare (a
+    // value's text is held as exactly as long as it is).
+    out.html = minijinja::Value::from_safe_string(if has_raw_html { SANITIZER.clean(&html).to_string() } else { html });
     for (_, _, text) in &mut out.sections {
         text.shrink_to_fit();
     }
