@@ -341,16 +341,23 @@ pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport
         }
         Ok(())
     };
-    pages.par_iter().try_for_each(|page| -> Result<(), BuildError> {
-        write(&page.path, &site.render(&env, page)?)?;
-        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if opts.progress && total >= 2000 && n.is_multiple_of(2000) {
-            eprintln!("rendered {n}/{total} pages");
-        }
-        Ok(())
-    })?;
+    // The sitemap is made meanwhile (alone, a large site's waits for it).
+    let (written_pages, sitemap) = rayon::join(
+        || {
+            pages.par_iter().try_for_each(|page| -> Result<(), BuildError> {
+                write(&page.path, &site.render(&env, page)?)?;
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if opts.progress && total >= 2000 && n.is_multiple_of(2000) {
+                    eprintln!("rendered {n}/{total} pages");
+                }
+                Ok(())
+            })
+        },
+        || site.sitemap(),
+    );
+    written_pages?;
     phases.end("pages");
-    write("sitemap.xml", site.sitemap().as_bytes())?;
+    write("sitemap.xml", sitemap.as_bytes())?;
     write("robots.txt", site.robots().as_bytes())?;
     let mut keep_files: HashSet<PathBuf> = pages.iter().map(|p| PathBuf::from(&p.path)).collect();
     keep_files.extend(["sitemap.xml", "robots.txt"].map(PathBuf::from));
