@@ -186,23 +186,41 @@ impl Tables {
         term: &str,
         mask: u64,
     ) -> Result<Vec<(DocId, Score)>, SearchError> {
-        let made = self.make_term_scores(fields, term, mask)?;
-        let mut out = Vec::with_capacity(made.postings());
+        let mut out = Vec::new();
         let mut base = 0;
-        for (ord, seg) in self.segments.iter().enumerate() {
-            let (docs, scores) = made.list(ord);
-            for (&doc, &score) in docs.iter().zip(scores) {
-                if seg.alive.as_deref().is_none_or(|a| has_bit(a, doc)) {
-                    out.push((base + doc, score));
+        self.segment_scores(fields, term, mask, |seg, postings| {
+            match seg.alive.as_deref() {
+                None => out.extend(postings.iter().map(|&(doc, score)| (base + doc, score))),
+                Some(alive) => {
+                    out.extend(postings.iter().filter(|p| has_bit(alive, p.0)).map(|&(doc, score)| (base + doc, score)))
                 }
             }
             base += seg.max_doc;
-        }
+        })?;
         Ok(out)
     }
 
     /// Reads the term's postings in every field of `mask` and sums its scores per document.
     fn make_term_scores(&self, fields: &Fields, term: &str, mask: u64) -> Result<TermScores, SearchError> {
+        let mut segments = Vec::with_capacity(self.segments.len());
+        self.segment_scores(fields, term, mask, |_, postings| {
+            segments.push(TermList {
+                docs: postings.iter().map(|p| p.0).collect(),
+                scores: postings.iter().map(|p| p.1).collect(),
+            });
+        })?;
+        Ok(TermScores { segments: segments.into_boxed_slice() })
+    }
+
+    /// Calls `f` with each segment (in order) and the term's documents in it, each once with
+    /// its scores in the fields of `mask` summed, in document order.
+    fn segment_scores(
+        &self,
+        fields: &Fields,
+        term: &str,
+        mask: u64,
+        mut f: impl FnMut(&SegmentTables, &[(DocId, Score)]),
+    ) -> Result<(), SearchError> {
         let whole =
             WEIGHTS.iter().filter(|(sf, _)| mask & SearchField::bit(*sf) != 0).map(|&(sf, w)| (fields.field(sf), w));
         let parts =
@@ -223,7 +241,6 @@ impl Tables {
                 found.push((fi, idf(doc_freq, self.total_docs) * (1.0 + K1) * boost, infos));
             }
         }
-        let mut segments = Vec::with_capacity(self.segments.len());
         let mut postings: Vec<(DocId, Score)> = Vec::new();
         for (ord, seg) in self.segments.iter().enumerate() {
             postings.clear();
@@ -242,12 +259,9 @@ impl Tables {
             if found.len() > 1 {
                 sum_per_doc(&mut postings);
             }
-            segments.push(TermList {
-                docs: postings.iter().map(|p| p.0).collect(),
-                scores: postings.iter().map(|p| p.1).collect(),
-            });
+            f(seg, &postings);
         }
-        Ok(TermScores { segments: segments.into_boxed_slice() })
+        Ok(())
     }
 }
 
