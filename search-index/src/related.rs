@@ -142,10 +142,9 @@ impl SearchIndex {
             .collect();
         // A term's list holds each of its documents once, with its score summed over the
         // fields at their weights: an article adds up one list per term, not one per field.
-        let whole = WEIGHTS.iter().fold(0, |m, (sf, _)| m | sf.bit());
         let lists: Vec<Vec<Posting>> = terms
             .par_iter()
-            .map(|term| self.tables.term_postings(&self.fields, term, self.term_stats(term).0 & whole))
+            .map(|term| self.tables.term_postings(&self.fields, term, self.scored_fields(term)))
             .collect::<Result<_, _>>()?;
 
         // 3. Each article's scores, its language's best, then the category.
@@ -318,13 +317,12 @@ impl SearchIndex {
         }
         let Some(doc) = at else { return Ok(Vec::new()) };
         // Its score for each of its terms, as a related-articles query counts it.
-        let whole = WEIGHTS.iter().fold(0, |m, (sf, _)| m | sf.bit());
         let mut own: HashMap<&str, Score, FxBuildHasher> = HashMap::default();
         for term in a_terms.all() {
             if own.contains_key(term) {
                 continue;
             }
-            let list = self.tables.term_postings(&self.fields, term, self.term_stats(term).0 & whole)?;
+            let list = self.tables.term_postings(&self.fields, term, self.scored_fields(term))?;
             let score = list.binary_search_by_key(&doc, |p| p.0).map_or(0.0, |i| list[i].1);
             own.insert(term, score);
         }
@@ -344,6 +342,12 @@ impl SearchIndex {
             })
             .map(|(m, _)| m)
             .collect())
+    }
+
+    /// The fields a related-articles query scores `term` in: the whole-word fields it occurs
+    /// in (not the parts fields).
+    fn scored_fields(&self, term: &str) -> u64 {
+        self.term_stats(term).0 & WEIGHTS.iter().fold(0, |m, (sf, _)| m | sf.bit())
     }
 
     /// The fields a term occurs in (a mask of [`crate::schema::SearchField`] bits, and the
