@@ -172,9 +172,12 @@ pub struct MemoAnalyzer {
     /// Word (lowercased and folded) -> its term, `None` for a stop word, and how often the word
     /// was seen.
     memo: std::collections::HashMap<String, Memo, FxBuildHasher>,
-    /// Every term made so far, once: words with the same term share it, so that within one
-    /// analyzer the same term is the same `Arc` (and can be told apart by address).
-    terms: std::collections::HashSet<std::sync::Arc<str>, FxBuildHasher>,
+    /// Every term made so far, once, with its number (its place in `table`): words with the
+    /// same term share it, so that within one analyzer the same term is the same `Arc` (and
+    /// can be told apart by address).
+    terms: std::collections::HashMap<std::sync::Arc<str>, u32, FxBuildHasher>,
+    /// The terms by number.
+    table: Vec<std::sync::Arc<str>>,
     buf: String,
 }
 
@@ -184,9 +187,9 @@ impl std::fmt::Debug for MemoAnalyzer {
     }
 }
 
-/// What a [`MemoAnalyzer`] remembers of a word: its term (`None` for a stop word) and how often
-/// it was seen.
-type Memo = (Option<std::sync::Arc<str>>, std::cell::Cell<u32>);
+/// What a [`MemoAnalyzer`] remembers of a word: its term's number (`None` for a stop word) and
+/// how often it was seen.
+type Memo = (Option<u32>, std::cell::Cell<u32>);
 
 /// One token of [`MemoAnalyzer::for_each`].
 #[derive(Debug, Clone, Copy)]
@@ -202,6 +205,8 @@ pub struct Term<'a> {
     pub term: &'a str,
     /// The same, to keep without copying: one `Arc` per term and analyzer.
     pub shared: &'a std::sync::Arc<str>,
+    /// The term's number in this analyzer ([`MemoAnalyzer::table`]).
+    pub id: u32,
     /// First time this analyzer saw the word.
     pub new: bool,
 }
@@ -212,43 +217,64 @@ impl MemoAnalyzer {
             analyzer: analyzer(code),
             words: word_analyzer(),
             memo: std::collections::HashMap::default(),
-            terms: std::collections::HashSet::default(),
+            terms: std::collections::HashMap::default(),
+            table: Vec::new(),
             buf: String::new(),
         }
     }
 
     /// Calls `f` with every token [`analyzer`] makes of `text`, in order; exactly those.
     pub fn for_each(&mut self, text: &str, mut f: impl FnMut(Term<'_>)) {
+        self.for_each_word(text, |_, _, _, t| {
+            if let Some(t) = t {
+                f(t);
+            }
+        });
+    }
+
+    /// Calls `f` with every word of `text` ([`next_word`]): its byte range, whether it is
+    /// ascii, and its token (`None` for a word [`analyzer`] drops).
+    pub fn for_each_word(&mut self, text: &str, mut f: impl FnMut(usize, usize, bool, Option<Term<'_>>)) {
         let mut at = 0;
         let mut position = 0;
         while let Some((from, to, ascii)) = next_word(text, at) {
             at = to;
             position += 1;
             if !self.fold(&text[from..to], ascii) {
+                f(from, to, ascii, None);
                 continue;
             }
             let new = match self.memo.get_key_value(self.buf.as_str()) {
-                Some((word, (Some(term), seen))) => {
+                Some((word, (Some(id), seen))) => {
                     seen.set(seen.get().saturating_add(1));
-                    f(Term { from, to, position: position - 1, word, term, shared: term, new: false });
+                    let term = &self.table[*id as usize];
+                    let t = Term { from, to, position: position - 1, word, term, shared: term, id: *id, new: false };
+                    f(from, to, ascii, Some(t));
                     continue;
                 }
-                Some((_, (None, _))) => continue,
+                Some((_, (None, _))) => {
+                    f(from, to, ascii, None);
+                    continue;
+                }
                 None => true,
             };
             let word = &text[from..to];
-            let term = tokens(&mut self.analyzer, word).pop().map(|t| match self.terms.get(t.text.as_str()) {
-                Some(known) => known.clone(),
+            let id = tokens(&mut self.analyzer, word).pop().map(|t| match self.terms.get(t.text.as_str()) {
+                Some(&id) => id,
                 None => {
                     let term: std::sync::Arc<str> = t.text.into();
-                    self.terms.insert(term.clone());
-                    term
+                    let id = u32::try_from(self.table.len()).expect("fewer than 2^32 terms");
+                    self.terms.insert(term.clone(), id);
+                    self.table.push(term);
+                    id
                 }
             });
-            if let Some(term) = &term {
-                f(Term { from, to, position: position - 1, word: &self.buf, term, shared: term, new });
-            }
-            self.memo.insert(self.buf.clone(), (term, std::cell::Cell::new(1)));
+            let term = id.map(|id| {
+                let term = &self.table[id as usize];
+                Term { from, to, position: position - 1, word: &self.buf, term, shared: term, id, new }
+            });
+            f(from, to, ascii, term);
+            self.memo.insert(self.buf.clone(), (id, std::cell::Cell::new(1)));
         }
     }
 
@@ -281,9 +307,18 @@ impl MemoAnalyzer {
     }
 
     /// Every word this analyzer has seen that is no stop word, with its term and how often it
-    /// was seen: the vocabulary compounds are split with.
-    pub fn into_vocabulary(self) -> impl Iterator<Item = (String, std::sync::Arc<str>, u32)> {
-        self.memo.into_iter().filter_map(|(w, (t, n))| t.map(|t| (w, t, n.get())))
+    /// was seen: the vocabulary compounds are split with. The analyzer forgets the words; it
+    /// keeps its terms and their numbers.
+    pub fn take_vocabulary(&mut self) -> impl Iterator<Item = (String, std::sync::Arc<str>, u32)> + '_ {
+        let table = &self.table;
+        std::mem::take(&mut self.memo)
+            .into_iter()
+            .filter_map(|(w, (id, n))| id.map(|id| (w, table[id as usize].clone(), n.get())))
+    }
+
+    /// The terms made so far, by number ([`Term::id`]).
+    pub fn table(&self) -> &[std::sync::Arc<str>] {
+        &self.table
     }
 
     /// The terms of `text`, in order (what [`terms`] gives).

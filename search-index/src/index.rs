@@ -4,8 +4,9 @@
 //! input, article count) and the files of a tantivy index. It is always opened into a
 //! [`RamDirectory`]: on AWS Lambda the function's files are read-only, and a FAQ index is small.
 //!
-//! Building takes two steps: the articles are analyzed, which gathers each language's
-//! vocabulary (words, their terms and frequencies); then the compounds of that vocabulary are
+//! Building takes two steps: the articles are read once ([`analyse`]), which gathers each
+//! language's vocabulary (words, their terms and frequencies) and keeps each article's terms by
+//! number, and the verbs it writes apart; then the compounds of that vocabulary are
 //! split into its own words ([`crate::compound`]), and the documents are made a batch at a time
 //! and written as they come: each gets the terms of the parts of its compounds in the
 //! `title_parts` and `parts` fields, and the Dutch verbs it writes apart from their particle
@@ -317,27 +318,33 @@ fn build_inner(articles: &[Article], fingerprint: u64, keep: bool) -> Result<(Bu
     //    and what related articles need.
     let slots: Vec<Mutex<(HashMap<String, MemoAnalyzer>, Words)>> =
         (0..rayon::current_num_threads()).map(|_| Mutex::default()).collect();
-    let terms: Vec<ArticleTerms> = articles
+    let (terms, read): (Vec<ArticleTerms>, Vec<(usize, Analysed)>) = articles
         .par_iter()
         .with_min_len(64)
         .map(|a| {
-            let slot = &slots[rayon::current_thread_index().unwrap_or(0) % slots.len()];
-            let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+            let s = rayon::current_thread_index().unwrap_or(0) % slots.len();
+            let mut slot = slots[s].lock().unwrap_or_else(|e| e.into_inner());
             let (cache, words) = &mut *slot;
             let an = cache.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
             // Records which word became which term (each word once per analyzer).
-            ArticleTerms::gather(a, an, |word, term| words.add(word, term))
+            let (terms, read) = analyse(a, an, |word, term| words.add(word, term));
+            (terms, (s, read))
         })
-        .collect();
+        .unzip();
     let mut words = Words::default();
     let mut vocabularies: HashMap<String, Vocabulary> = HashMap::new();
-    for slot in slots {
-        let (cache, more) = slot.into_inner().unwrap_or_else(|e| e.into_inner());
-        words.merge(more);
-        for (lang, an) in cache {
-            vocabularies.entry(lang).or_default().add(an);
-        }
-    }
+    // Each slot's analyzers by language: the articles they read name their terms by number.
+    let analyzers: Vec<HashMap<String, MemoAnalyzer>> = slots
+        .into_iter()
+        .map(|slot| {
+            let (mut cache, more) = slot.into_inner().unwrap_or_else(|e| e.into_inner());
+            words.merge(more);
+            for (lang, an) in &mut cache {
+                vocabularies.entry(lang.clone()).or_default().add(an);
+            }
+            cache
+        })
+        .collect();
     // Compound words: split with each language's own vocabulary; their parts are indexed in
     // the parts fields.
     let mut languages: Vec<String> = vocabularies.keys().cloned().collect();
@@ -364,6 +371,10 @@ fn build_inner(articles: &[Article], fingerprint: u64, keep: bool) -> Result<(Bu
             words.add_forms(&word, &forms);
         }
     }
+    let tables: Vec<HashMap<&str, TermTable>> = analyzers
+        .iter()
+        .map(|cache| cache.iter().map(|(lang, an)| (lang.as_str(), TermTable::new(an, compounds.get(lang)))).collect())
+        .collect();
     stats.documents = articles.len();
     stats.analyze = start.elapsed();
 
@@ -384,21 +395,30 @@ fn build_inner(articles: &[Article], fingerprint: u64, keep: bool) -> Result<(Bu
         .tokenizers(tokenizers)
         .single_segment_index_writer::<TantivyDocument>(dir.clone(), 32 * 1024 * 1024)?;
     std::thread::scope(|scope| -> Result<(), SearchError> {
-        let (fields, compounds) = (&fields, &compounds);
+        let (fields, compounds, read, tables) = (&fields, &compounds, &read, &tables);
         // Two makers take turns batch by batch (plain threads: idle rayon workers spin, and
         // the writer needs its core); the writer takes the batches in order.
         let makers: Vec<_> = (0..MAKERS)
             .map(|m| {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<TantivyDocument>>(1);
                 scope.spawn(move || {
-                    let (mut analyzers, mut verbs) = (HashMap::new(), VerbTerms::default());
+                    let mut verbs = VerbTerms::default();
                     for (k, batch) in articles.chunks(BATCH).enumerate().skip(m).step_by(MAKERS) {
                         let docs = batch
                             .iter()
+                            .zip(&read[k * BATCH..])
                             .enumerate()
-                            .map(|(j, a)| {
-                                let an = analyzers.entry(a.lang.clone()).or_insert_with(|| MemoAnalyzer::new(&a.lang));
-                                document(fields, (k * BATCH + j) as u64, a, an, compounds.get(&a.lang), &mut verbs)
+                            .map(|(j, (a, (s, read)))| {
+                                let table = &tables[*s][a.lang.as_str()];
+                                document(
+                                    fields,
+                                    (k * BATCH + j) as u64,
+                                    a,
+                                    read,
+                                    table,
+                                    compounds.get(&a.lang),
+                                    &mut verbs,
+                                )
                             })
                             .collect();
                         if tx.send(docs).is_err() {
@@ -552,9 +572,10 @@ pub(crate) struct WordEntry {
 pub(crate) struct Vocabulary(pub(crate) HashMap<String, (std::sync::Arc<str>, u32), FxBuildHasher>);
 
 impl Vocabulary {
-    fn add(&mut self, an: MemoAnalyzer) {
+    /// Takes the words of `an`.
+    fn add(&mut self, an: &mut MemoAnalyzer) {
         let mut other = Vocabulary(HashMap::default());
-        other.0.extend(an.into_vocabulary().map(|(word, term, n)| (word, (term, n))));
+        other.0.extend(an.take_vocabulary().map(|(word, term, n)| (word, (term, n))));
         self.merge(other);
     }
 
@@ -779,18 +800,105 @@ impl tantivy::tokenizer::TokenStream for TermsStream<'_> {
 pub(crate) const UNIT_SEP: char = '\u{1f}';
 pub(crate) const RECORD_SEP: char = '\u{1e}';
 
-/// The texts of an article's searchable fields, as analyzed: title, description, tags,
-/// headings, body (its sections' texts).
-pub(crate) fn searchable_texts(a: &Article) -> [(String, Part); 5] {
-    let headings: Vec<&str> = a.sections.iter().map(|s| s.heading.as_str()).filter(|h| !h.is_empty()).collect();
-    let body = a.sections.iter().map(|s| s.text.trim()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n");
-    [
-        (a.title.clone(), Part::Title),
-        (a.description.clone().unwrap_or_default(), Part::Description),
-        (a.tags.join("\n"), Part::Tags),
-        (headings.join("\n"), Part::Other),
-        (body, Part::Body),
-    ]
+/// The searchable texts of an article, in the order they are read: each is a field of the
+/// index and a part of what related articles read.
+const SEARCHABLE: [Part; 5] = [Part::Title, Part::Description, Part::Tags, Part::Other, Part::Body];
+
+/// Calls `f` with each piece of `a`'s text that is `part`: the title, the description, each
+/// tag, each heading (`Part::Other`), each section's text (`Part::Body`).
+fn each_piece<'a>(a: &'a Article, part: Part, mut f: impl FnMut(&'a str)) {
+    match part {
+        Part::Title => f(&a.title),
+        Part::Description => f(a.description.as_deref().unwrap_or("")),
+        Part::Tags => a.tags.iter().for_each(|t| f(t)),
+        Part::Other => a.sections.iter().filter(|s| !s.heading.is_empty()).for_each(|s| f(&s.heading)),
+        Part::Body => a.sections.iter().for_each(|s| f(&s.text)),
+    }
+}
+
+/// An article's searchable text as read once by [`analyse`], for its [`document`]: the numbers
+/// of its terms in the analyzer that read it, and in Dutch the verbs before a particle.
+#[derive(Debug, Default)]
+pub(crate) struct Analysed {
+    /// Term numbers ([`MemoAnalyzer::table`]) of the texts of [`SEARCHABLE`], one after another.
+    ids: Vec<u32>,
+    /// Where the numbers of each of [`SEARCHABLE`] end.
+    ends: [usize; 5],
+    /// Verbs before a particle (`logt ... in`): the place in [`SEARCHABLE`], the verb
+    /// (lowercased, in `verb_text`) and the particle.
+    verbs: Vec<(usize, std::ops::Range<usize>, &'static str)>,
+    verb_text: String,
+    /// [`Article::is_long`].
+    long: bool,
+}
+
+/// Reads the searchable texts of `a` with `an` (its language's analyzer), once, for both the
+/// index and related articles; `new_word` hears of each word the analyzer had not seen before,
+/// with its term.
+pub(crate) fn analyse(
+    a: &Article,
+    an: &mut MemoAnalyzer,
+    mut new_word: impl FnMut(&str, &str),
+) -> (ArticleTerms, Analysed) {
+    let dutch = crate::analysis::stemmer_language(&a.lang) == Some(tantivy::tokenizer::Language::Dutch);
+    let mut terms = ArticleTerms::default();
+    let mut distinct = std::collections::HashSet::<usize, FxBuildHasher>::default();
+    let mut read = Analysed { long: a.is_long(), ..Analysed::default() };
+    let mut scan = compound::VerbScan::default();
+    for (k, part) in SEARCHABLE.into_iter().enumerate() {
+        // Not in tags: they are no sentences.
+        let find_verbs = dutch && part != Part::Tags;
+        each_piece(a, part, |piece| {
+            // A particle never belongs to a word of another heading or section.
+            scan.reset();
+            an.for_each_word(piece, |from, to, ascii, t| {
+                if let Some(t) = t {
+                    if t.new {
+                        new_word(t.word, t.term);
+                    }
+                    terms.add(part, t.shared, &mut distinct);
+                    read.ids.push(t.id);
+                }
+                if find_verbs {
+                    scan.word(piece, from, to, ascii, |verb, particle| {
+                        let at = read.verb_text.len();
+                        read.verb_text.push_str(verb);
+                        read.verbs.push((k, at..read.verb_text.len(), particle));
+                    });
+                }
+            });
+        });
+        read.ends[k] = read.ids.len();
+    }
+    (terms, read)
+}
+
+/// An analyzer's terms by number, each with the terms of its parts when the vocabulary makes
+/// it a compound (each followed by [`TERM_SEP`], empty for none).
+#[derive(Debug, Default)]
+pub(crate) struct TermTable {
+    terms: Vec<std::sync::Arc<str>>,
+    parts: Vec<String>,
+}
+
+impl TermTable {
+    pub(crate) fn new(an: &MemoAnalyzer, compounds: Option<&Compounds>) -> TermTable {
+        let terms = an.table().to_vec();
+        let parts = terms
+            .iter()
+            .map(|t| {
+                let mut parts = String::new();
+                if let Some(of_term) = compounds.filter(|c| t.len() >= c.shortest).and_then(|c| c.terms.get(&**t)) {
+                    for p in of_term {
+                        parts.push_str(p);
+                        parts.push(TERM_SEP);
+                    }
+                }
+                parts
+            })
+            .collect();
+        TermTable { terms, parts }
+    }
 }
 
 /// What each Dutch verb written apart from its particle became, by particle and verb: the terms
@@ -798,77 +906,58 @@ pub(crate) fn searchable_texts(a: &Article) -> [(String, Part); 5] {
 pub(crate) type VerbTerms = HashMap<&'static str, HashMap<String, String, FxBuildHasher>, FxBuildHasher>;
 
 /// The tantivy document of one article, once the vocabulary is complete (`compounds`: its
-/// language's; `None` when the language has no words at all).
+/// language's; `None` when the language has no words at all), from what [`analyse`] read of
+/// it with the analyzer whose terms `table` has.
 ///
-/// Each searchable text is read once: its words become the field's terms (as the `terms`
-/// tokenizer reads them back), and in Dutch the verbs before a particle (`logt ... in`) become
-/// the terms of the verb's other forms too.
+/// The terms of each searchable text become the field's terms (as the `terms` tokenizer reads
+/// them back), and in Dutch the verbs before a particle (`logt ... in`) become the terms of
+/// the verb's other forms too.
 pub(crate) fn document(
     f: &Fields,
     id: u64,
     a: &Article,
-    an: &mut MemoAnalyzer,
+    read: &Analysed,
+    table: &TermTable,
     compounds: Option<&Compounds>,
     verbs: &mut VerbTerms,
 ) -> TantivyDocument {
-    let dutch = crate::analysis::stemmer_language(&a.lang) == Some(tantivy::tokenizer::Language::Dutch);
-    let title = [a.title.as_str()];
-    let description = [a.description.as_deref().unwrap_or("")];
-    let tags: Vec<&str> = a.tags.iter().map(String::as_str).collect();
-    let headings: Vec<&str> = a.sections.iter().map(|s| s.heading.as_str()).filter(|h| !h.is_empty()).collect();
-    let body: Vec<&str> = a.sections.iter().map(|s| s.text.as_str()).collect();
-    // (field, its texts, whether verbs are looked for in it: not in tags).
-    let texts: [(tantivy::schema::Field, &[&str], bool); 5] = [
-        (f.title, &title, true),
-        (f.description, &description, true),
-        (f.tags, &tags, false),
-        (f.headings, &headings, true),
-        (f.body, &body, true),
-    ];
     let mut d = TantivyDocument::default();
     // The terms of the parts of the compounds of the title and tags, and of the other texts.
     let (mut title_parts, mut parts) = (String::new(), String::new());
     // Per field, the terms of its separated verbs (their parts are not looked for).
     let mut verb_terms: Vec<(tantivy::schema::Field, String)> = Vec::new();
-    let mut scan = compound::VerbScan::default();
-    for (field, pieces, find_verbs) in texts {
-        let mut terms = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
-        let mut separated = String::new();
-        let parts = if field == f.title || field == f.tags { &mut title_parts } else { &mut parts };
+    let mut from = 0;
+    for (k, part) in SEARCHABLE.into_iter().enumerate() {
+        let field = match part {
+            Part::Title => f.title,
+            Part::Description => f.description,
+            Part::Tags => f.tags,
+            Part::Other => f.headings,
+            Part::Body => f.body,
+        };
+        let mut size = 0;
+        each_piece(a, part, |piece| size += piece.len() + 1);
+        let mut terms = String::with_capacity(size);
+        let parts = if matches!(part, Part::Title | Part::Tags) { &mut title_parts } else { &mut parts };
+        for &n in &read.ids[from..read.ends[k]] {
+            terms.push_str(&table.terms[n as usize]);
+            terms.push(TERM_SEP);
+            parts.push_str(&table.parts[n as usize]);
+        }
+        from = read.ends[k];
+        d.add_text(field, terms);
         if let Some(c) = compounds {
-            let find_verbs = find_verbs && dutch;
-            for piece in pieces {
-                // A particle never belongs to a word of another heading or section.
-                scan.reset();
-                let mut at = 0;
-                while let Some((from, to, ascii)) = crate::analysis::next_word(piece, at) {
-                    at = to;
-                    if let Some((term, _)) = an.known(&piece[from..to], ascii, &c.vocabulary.0) {
-                        terms.push_str(term);
-                        terms.push(TERM_SEP);
-                        if term.len() >= c.shortest
-                            && let Some(of_term) = c.terms.get(&**term)
-                        {
-                            for p in of_term {
-                                parts.push_str(p);
-                                parts.push(TERM_SEP);
-                            }
-                        }
-                    }
-                    if find_verbs {
-                        scan.word(piece, from, to, ascii, |verb, particle| {
-                            separated.push_str(c.separated_terms(verbs, verb, particle));
-                        });
-                    }
-                }
+            let mut separated = String::new();
+            for (_, verb, particle) in read.verbs.iter().filter(|v| v.0 == k) {
+                separated.push_str(c.separated_terms(verbs, &read.verb_text[verb.clone()], particle));
+            }
+            if !separated.is_empty() {
+                verb_terms.push((field, separated));
             }
         }
-        d.add_text(field, terms);
-        if !separated.is_empty() {
-            verb_terms.push((field, separated));
-        }
     }
-    let mut stored = String::with_capacity(body.iter().map(|t| t.len()).sum::<usize>() + 256);
+    let body = a.sections.iter().map(|s| s.text.len()).sum::<usize>();
+    let mut stored = String::with_capacity(body + 256);
     for (i, s) in a.sections.iter().enumerate() {
         if i > 0 {
             stored.push(RECORD_SEP);
@@ -888,7 +977,7 @@ pub(crate) fn document(
     d.add_text(f.language, &a.lang);
     d.add_text(f.url, &a.url);
     d.add_u64(f.article, id);
-    d.add_u64(f.long, u64::from(a.is_long()));
+    d.add_u64(f.long, u64::from(read.long));
     d.add_text(f.stored_title, &a.title);
     d.add_text(f.summary, a.description.as_deref().unwrap_or(""));
     d.add_text(f.category_title, &a.category_title);

@@ -411,18 +411,8 @@ impl ArticleTerms {
 
     /// Analyzes the searchable parts of `a` (as the index does); `new_word` hears of each word
     /// the analyzer had not seen before, with its term.
-    pub(crate) fn gather(a: &Article, an: &mut MemoAnalyzer, mut new_word: impl FnMut(&str, &str)) -> ArticleTerms {
-        let mut terms = ArticleTerms::default();
-        let mut distinct = HashSet::default();
-        for (text, part) in &crate::index::searchable_texts(a) {
-            an.for_each(text, |t| {
-                if t.new {
-                    new_word(t.word, t.term);
-                }
-                terms.add(*part, t.shared, &mut distinct);
-            });
-        }
-        terms
+    pub(crate) fn gather(a: &Article, an: &mut MemoAnalyzer, new_word: impl FnMut(&str, &str)) -> ArticleTerms {
+        crate::index::analyse(a, an, new_word).0
     }
 
     /// Notes a term of `part`. `distinct` holds the body terms noted so far (by address: one

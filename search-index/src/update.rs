@@ -15,8 +15,8 @@ use tantivy::{IndexWriter, Term};
 
 use crate::analysis::MemoAnalyzer;
 use crate::index::{
-    Article, Kept, SearchError, SearchIndex, WordEntry, article_fingerprint, combine_fingerprints, document,
-    index_files, pack, split_word, verb_form_terms,
+    Article, Kept, SearchError, SearchIndex, TermTable, WordEntry, analyse, article_fingerprint, combine_fingerprints,
+    document, index_files, pack, split_word, verb_form_terms,
 };
 use crate::related::ArticleTerms;
 
@@ -69,7 +69,7 @@ impl Updater {
         // The article's words; the ones the vocabulary lacks join it.
         let mut an = MemoAnalyzer::new(&a.lang);
         let mut seen: Vec<(String, std::sync::Arc<str>)> = Vec::new();
-        let terms = ArticleTerms::gather(a, &mut an, |word, term| seen.push((word.to_owned(), term.into())));
+        let (terms, read) = analyse(a, &mut an, |word, term| seen.push((word.to_owned(), term.into())));
         let mut added = Vec::new();
         for (word, term) in seen {
             match c.vocabulary.0.get_mut(&word) {
@@ -118,7 +118,8 @@ impl Updater {
                 }
             }
         }
-        let doc = document(&k.fields, n as u64, a, &mut an, Some(c), &mut self.verbs);
+        let table = TermTable::new(&an, Some(c));
+        let doc = document(&k.fields, n as u64, a, &read, &table, Some(c), &mut self.verbs);
         self.writer.delete_term(Term::from_field_text(k.fields.url, &old_url));
         self.writer.add_document(doc)?;
         self.writer.commit()?;
