@@ -299,6 +299,14 @@ pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport
         return Err(BuildError::Content(diags));
     }
     let Some(mut p) = prepared else { return Err(BuildError::Content(diags)) };
+    if !keep {
+        // Checked: nothing reads the files' text again (a large site's is tens of MB, which
+        // the index and the pages can use).
+        let sources = p.content.articles.iter_mut().map(|a| &mut a.source);
+        for s in sources.chain(p.content.categories.iter_mut().map(|c| &mut c.source)) {
+            (s.text, s.body_start) = (String::new(), 0);
+        }
+    }
     if opts.progress {
         eprintln!("checked {} files in {:.0?}", p.content.articles.len() + p.content.categories.len(), start.elapsed());
     }
