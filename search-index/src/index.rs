@@ -390,13 +390,25 @@ fn build_inner(articles: &[Article], fingerprint: u64, keep: bool) -> Result<(Bu
     };
     let tokenizers = tantivy::tokenizer::TokenizerManager::default();
     tokenizers.register(TERMS_TOKENIZER, TermsTokenizer::default());
-    let halves = if articles.len() >= 2 * HALF { 2 } else { 1 };
-    let per_half = articles.len().div_ceil(halves).max(1);
-    let mut made = std::thread::scope(|scope| {
+    // Halves of about as many terms (what a writer's time goes by).
+    let ends = if articles.len() >= 2 * HALF {
+        let total: usize = read.iter().map(|(_, r)| r.ids.len()).sum();
+        let mut sum = 0;
+        let middle = read.iter().position(|(_, r)| {
+            sum += r.ids.len();
+            sum * 2 >= total
+        });
+        vec![middle.map_or(articles.len(), |m| m + 1), articles.len()]
+    } else {
+        vec![articles.len()]
+    };
+    let halves = ends.len();
+    let (made, urls, words) = std::thread::scope(|scope| {
         let (fields, compounds, tables) = (&fields, &compounds, &tables);
         let writers: Vec<_> = (0..halves)
             .map(|h| {
-                let range = (h * per_half).min(articles.len())..((h + 1) * per_half).min(articles.len());
+                let first = if h == 0 { 0 } else { ends[h - 1] };
+                let range = first..ends[h];
                 let (articles, read) = (&articles[range.clone()], &read[range]);
                 let index =
                     Index::builder().schema(schema.clone()).settings(settings.clone()).tokenizers(tokenizers.clone());
@@ -407,7 +419,7 @@ fn build_inner(articles: &[Article], fingerprint: u64, keep: bool) -> Result<(Bu
                     let mut verbs = VerbTerms::default();
                     for (j, (a, (s, read))) in articles.iter().zip(read).enumerate() {
                         let table = &tables[*s][a.lang.as_str()];
-                        let id = (h * per_half + j) as u64;
+                        let id = (first + j) as u64;
                         writer.add_document(document(
                             fields,
                             id,
@@ -422,17 +434,20 @@ fn build_inner(articles: &[Article], fingerprint: u64, keep: bool) -> Result<(Bu
                 })
             })
             .collect();
-        writers
+        // Meanwhile, what the packed index needs besides.
+        let urls: Vec<String> = articles.iter().map(|a| a.url.clone()).collect();
+        let words = words.into_sorted();
+        let made = writers
             .into_iter()
             .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect::<Result<Vec<_>, SearchError>>()
-    })?;
+            .collect::<Result<Vec<_>, SearchError>>();
+        (made, urls, words)
+    });
+    let mut made = made?;
     drop(read);
     let (index, dir) = made.remove(0);
     merge_into(&index, made)?;
     let files = index_files(&index, &dir)?;
-    let urls: Vec<String> = articles.iter().map(|a| a.url.clone()).collect();
-    let words = words.into_sorted();
     let packed = pack(fingerprint, &urls, &words, &files);
     drop(files);
     stats.index = start.elapsed();
