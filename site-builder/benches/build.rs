@@ -77,6 +77,11 @@ fn main() {
         "{:>8} {:>8} {:>12} {:>12} {:>12} {:>12}",
         "articles", "pages", "check", "fresh build", "rebuild", "peak RSS"
     );
+    // Every size's output stays until the end: on an ext4 without a journal (this VM's), files
+    // made within minutes of deleting many others wait while the kernel skips the freed inodes
+    // one by one (`recently_deleted`), which would slow the next size's builds by seconds.
+    // (For the same reason, a second run soon after measures the disk worse.)
+    let mut finished = Vec::new();
     for n in sizes {
         let dir = tempfile::tempdir().expect("tempdir");
         let content = match &given {
@@ -163,6 +168,7 @@ fn main() {
         );
         let steps: Vec<String> = phases.iter().map(|(name, d)| format!("{name} {}", fmt_us(*d))).collect();
         println!("{:>8} last update: {}", "", steps.join(", "));
+        finished.push(dir);
     }
 }
 
