@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use tantivy::directory::{OwnedBytes, RamDirectory};
+use tantivy::index::SegmentId;
 use tantivy::schema::document::TantivyDocument;
 use tantivy::store::Compressor;
 use tantivy::tokenizer::{TextAnalyzer, Token};
@@ -277,6 +278,46 @@ pub struct Built {
     pub terms: Vec<ArticleTerms>,
 }
 
+/// The contents of `index.bin`: made, or being made on a thread of its own ([`build_packing`]).
+#[derive(Debug)]
+pub enum Packed {
+    Ready(Vec<u8>),
+    Making(std::thread::JoinHandle<Result<Vec<u8>, SearchError>>),
+}
+
+impl Packed {
+    /// The bytes, once made.
+    pub fn wait(self) -> Result<Vec<u8>, SearchError> {
+        match self {
+            Packed::Ready(bytes) => Ok(bytes),
+            Packed::Making(thread) => thread.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        }
+    }
+}
+
+/// A freshly built index whose packed file may still be being made ([`build_packing`]).
+#[derive(Debug)]
+pub struct BuiltPacking {
+    /// Open for related articles. A large site's segments are not merged in it: it gives the
+    /// scores of the packed index, but answers queries more slowly.
+    pub index: SearchIndex,
+    pub packed: Packed,
+    pub stats: BuildStats,
+    /// As [`Built::terms`].
+    pub terms: Vec<ArticleTerms>,
+}
+
+/// How a build ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finish {
+    /// Merged, opened and packed.
+    Merged,
+    /// [`Finish::Merged`], keeping what an [`Updater`] needs.
+    Kept,
+    /// Opened before the merge; the merge and packing go on on a thread of their own.
+    Packing,
+}
+
 /// Builds the index of `articles` in memory. Article numbers are positions in `articles`.
 pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
     build_with(articles, fingerprint(articles))
@@ -284,15 +325,25 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
 
 /// [`build`], with the articles' [`fingerprint`] already computed.
 pub fn build_with(articles: &[Article], fingerprint: u64) -> Result<Built, SearchError> {
-    Ok(build_inner(articles, fingerprint, false)?.0)
+    let (b, _) = build_inner(articles, fingerprint, Finish::Merged)?;
+    Ok(Built { index: b.index, packed: b.packed.wait()?, stats: b.stats, terms: b.terms })
+}
+
+/// [`build_with`], for a site build: a large site's index is returned before its segments are
+/// merged and packed, which goes on meanwhile ([`Packed::wait`] for the file). Related
+/// articles can be found in the returned index at once; nothing needs the merge until
+/// `index.bin` is written.
+pub fn build_packing(articles: &[Article], fingerprint: u64) -> Result<BuiltPacking, SearchError> {
+    Ok(build_inner(articles, fingerprint, Finish::Packing)?.0)
 }
 
 /// [`build`], keeping what it takes to replace articles afterwards one at a time
 /// ([`Updater`]); this holds the vocabulary and an index writer for as long as it lives.
 pub fn build_updatable(articles: &[Article]) -> Result<(Built, Updater), SearchError> {
     let prints: Vec<u64> = articles.par_iter().with_min_len(256).map(article_fingerprint).collect();
-    let (built, kept) = build_inner(articles, combine_fingerprints(&prints), true)?;
+    let (b, kept) = build_inner(articles, combine_fingerprints(&prints), Finish::Kept)?;
     let kept = kept.ok_or_else(|| SearchError::Format("nothing kept".into()))?;
+    let built = Built { index: b.index, packed: b.packed.wait()?, stats: b.stats, terms: b.terms };
     Ok((built, Updater::new(kept, prints)?))
 }
 
@@ -309,7 +360,11 @@ pub(crate) struct Kept {
     pub(crate) languages: Vec<String>,
 }
 
-fn build_inner(articles: &[Article], fingerprint: u64, keep: bool) -> Result<(Built, Option<Kept>), SearchError> {
+fn build_inner(
+    articles: &[Article],
+    fingerprint: u64,
+    finish: Finish,
+) -> Result<(BuiltPacking, Option<Kept>), SearchError> {
     let mut stats = BuildStats::default();
     let start = Instant::now();
     let (schema, fields) = Fields::schema();
@@ -446,12 +501,30 @@ fn build_inner(articles: &[Article], fingerprint: u64, keep: bool) -> Result<(Bu
     let mut made = made?;
     drop(read);
     let (index, dir) = made.remove(0);
-    merge_into(&index, made)?;
+    let segments = add_segments(&index, made)?;
+    if finish == Finish::Packing && segments.len() > 1 {
+        // The merge and packing work on a copy of the segments (the index opened here reads
+        // them meanwhile, and the merge removes them from its directory).
+        let (copy, copy_dir) = copy_index(&index, &dir)?;
+        let open = SearchIndex::open(dir, fingerprint, urls.clone(), words.clone());
+        let packing = std::thread::Builder::new()
+            .name("index merge".into())
+            .spawn(move || -> Result<Vec<u8>, SearchError> {
+                merge_segments(&copy, &segments)?;
+                let files = index_files(&copy, &copy_dir)?;
+                Ok(pack(fingerprint, &urls, &words, &files))
+            })
+            .map_err(SearchError::Io)?;
+        stats.index = start.elapsed();
+        let index = open?;
+        return Ok((BuiltPacking { index, packed: Packed::Making(packing), stats, terms }, None));
+    }
+    merge_segments(&index, &segments)?;
     let files = index_files(&index, &dir)?;
     let packed = pack(fingerprint, &urls, &words, &files);
     drop(files);
     stats.index = start.elapsed();
-    let kept = keep.then(|| Kept {
+    let kept = (finish == Finish::Kept).then(|| Kept {
         index,
         dir: dir.clone(),
         fields,
@@ -464,7 +537,7 @@ fn build_inner(articles: &[Article], fingerprint: u64, keep: bool) -> Result<(Bu
     let start = Instant::now();
     let index = SearchIndex::open(dir, fingerprint, urls, words)?;
     stats.open = start.elapsed();
-    Ok((Built { index, packed, stats, terms }, kept))
+    Ok((BuiltPacking { index, packed: Packed::Ready(packed), stats, terms }, kept))
 }
 
 /// A site of at least twice this many articles is written in two halves at once.
@@ -472,16 +545,15 @@ const HALF: usize = 1024;
 /// The index writers' memory (a segment is written when it is full).
 const BUDGET: usize = 32 * 1024 * 1024;
 
-/// Merges the segments of `others` (each an index of one segment in a directory of its own)
-/// into the one of `index`, after it: a query then reads one term dictionary per field, not
-/// one per segment (two segments answer 14 % fewer queries a second).
-fn merge_into(index: &Index, others: Vec<(Index, RamDirectory)>) -> Result<(), SearchError> {
-    if others.is_empty() {
-        return Ok(());
-    }
+/// Adds the segments of `others` (each an index of one segment in a directory of its own) to
+/// `index`, after its own: their files go into its directory, and into its list of segments.
+/// Returns the index's segments, in order.
+fn add_segments(index: &Index, others: Vec<(Index, RamDirectory)>) -> Result<Vec<SegmentId>, SearchError> {
     let format = |e: &dyn std::fmt::Display| SearchError::Format(e.to_string());
-    // 1. One index with every segment: their files in its directory, in its list of segments.
     let mut meta = index.load_metas()?;
+    if others.is_empty() {
+        return Ok(meta.segments.iter().map(|s| s.id()).collect());
+    }
     for (other, dir) in others {
         let more = other.load_metas()?;
         let mut files: Vec<_> = more.list_segment_files().into_iter().collect();
@@ -500,12 +572,30 @@ fn merge_into(index: &Index, others: Vec<(Index, RamDirectory)>) -> Result<(), S
     }
     let json = serde_json::to_vec_pretty(&meta).map_err(|e| format(&e))?;
     index.directory().atomic_write(Path::new("meta.json"), &json)?;
-    // 2. Merged in that order (the documents keep theirs); the merge removes the parts.
-    let segments: Vec<_> = meta.segments.iter().map(|s| s.id()).collect();
+    Ok(meta.segments.iter().map(|s| s.id()).collect())
+}
+
+/// Merges `segments` of `index` into one, in that order (the documents keep theirs); the
+/// merge removes the parts. A query then reads one term dictionary per field, not one per
+/// segment (two segments answer 14 % fewer queries a second).
+fn merge_segments(index: &Index, segments: &[SegmentId]) -> Result<(), SearchError> {
+    if segments.len() < 2 {
+        return Ok(());
+    }
     let mut writer: tantivy::IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, MERGE_BUDGET)?;
-    writer.merge(&segments).wait()?;
+    writer.merge(segments).wait()?;
     writer.wait_merging_threads()?;
     Ok(())
+}
+
+/// A copy of `index` (its files in `dir`) in a directory of its own.
+fn copy_index(index: &Index, dir: &RamDirectory) -> Result<(Index, RamDirectory), SearchError> {
+    let copy = RamDirectory::create();
+    for (name, bytes) in index_files(index, dir)? {
+        copy.atomic_write(Path::new(&name), &bytes)?;
+    }
+    let index = Index::open(copy.clone())?;
+    Ok((index, copy))
 }
 
 /// The smallest budget tantivy takes for an index writer; a merge writes no documents.
@@ -1303,36 +1393,50 @@ fn doc_languages(searcher: &Searcher, fields: &Fields, languages: &[String]) -> 
 const PART_BITS: u64 = crate::schema::PartField::Title.bit() | crate::schema::PartField::Other.bit();
 
 /// All terms of the searchable fields with the fields they occur in and their document
-/// frequency.
+/// frequency (the largest of a field's, over all segments).
 fn vocabulary(searcher: &Searcher, fields: &Fields) -> Result<tantivy_fst::Map<Vec<u8>>, SearchError> {
-    let mut all: BTreeMap<Vec<u8>, (u64, u64)> = BTreeMap::new();
-    for seg in searcher.segment_readers() {
-        for (sf, _) in WEIGHTS {
-            let inverted = seg.inverted_index(fields.field(sf))?;
+    // Per term: its mask, its frequency, and the one in the field being read (which field).
+    let mut all: BTreeMap<Vec<u8>, (u64, u64, u64, usize)> = BTreeMap::new();
+    let segments = searcher.segment_readers();
+    for (i, (sf, _)) in WEIGHTS.iter().enumerate() {
+        for seg in segments {
+            let inverted = seg.inverted_index(fields.field(*sf))?;
             let mut terms = inverted.terms().stream()?;
             while terms.advance() {
-                let df = u64::from(terms.value().doc_freq);
-                let e = all.entry(terms.key().to_vec()).or_default();
+                let e = all.entry(terms.key().to_vec()).or_insert((0, 0, 0, usize::MAX));
+                if e.3 != i {
+                    (e.2, e.3) = (0, i);
+                }
                 e.0 |= sf.bit();
-                e.1 = e.1.max(df);
+                e.2 += u64::from(terms.value().doc_freq);
+                e.1 = e.1.max(e.2);
             }
         }
-        // Parts of compounds: some occur on their own nowhere (`instellingen` of
-        // `accountinstellingen`); their frequency is the number of documents with compounds.
-        for (pf, _) in PART_WEIGHTS {
-            let inverted = seg.inverted_index(fields.part(pf))?;
+    }
+    // Parts of compounds: some occur on their own nowhere (`instellingen` of
+    // `accountinstellingen`); their frequency is the number of documents with compounds.
+    for (i, (pf, _)) in PART_WEIGHTS.iter().enumerate() {
+        let i = WEIGHTS.len() + i;
+        for seg in segments {
+            let inverted = seg.inverted_index(fields.part(*pf))?;
             let mut terms = inverted.terms().stream()?;
             while terms.advance() {
-                let e = all.entry(terms.key().to_vec()).or_default();
+                let e = all.entry(terms.key().to_vec()).or_insert((0, 0, 0, usize::MAX));
                 e.0 |= pf.bit();
                 if e.0 & !PART_BITS == 0 {
-                    e.1 = e.1.max(u64::from(terms.value().doc_freq));
+                    if e.3 != i {
+                        (e.2, e.3) = (0, i);
+                    }
+                    e.2 += u64::from(terms.value().doc_freq);
+                    e.1 = e.1.max(e.2);
                 }
             }
         }
     }
-    tantivy_fst::Map::from_iter(all.into_iter().map(|(k, (mask, df))| (k, (mask << 32) | df.min(u64::from(u32::MAX)))))
-        .map_err(|e| SearchError::Format(format!("vocabulary: {e}")))
+    tantivy_fst::Map::from_iter(
+        all.into_iter().map(|(k, (mask, df, ..))| (k, (mask << 32) | df.min(u64::from(u32::MAX)))),
+    )
+    .map_err(|e| SearchError::Format(format!("vocabulary: {e}")))
 }
 
 #[cfg(test)]
@@ -1391,5 +1495,52 @@ mod tests {
         // The same articles give the same index.
         let again = build(&articles).expect("build");
         assert_eq!(again.packed.len(), built.packed.len());
+    }
+
+    #[test]
+    fn a_build_that_packs_meanwhile_finds_the_related_articles_of_the_packed_index() {
+        let n = 2 * HALF + 31;
+        let articles: Vec<Article> = (0..n)
+            .map(|i| {
+                let lang = if i % 5 == 0 { "en" } else { "nl" };
+                Article {
+                    lang: lang.into(),
+                    category: format!("c{}", i % 9),
+                    category_title: "C".into(),
+                    url: format!("/{lang}/c{}/a{i}/", i % 9),
+                    title: format!("Factuur {} en kenmerk k{}", i % 13, i % 97),
+                    description: (i % 4 == 0).then(|| format!("Over woord{} en abonnement", i % 17)),
+                    tags: if i % 3 == 0 { vec![format!("tag{}", i % 11)] } else { vec![] },
+                    sections: vec![Section {
+                        text: format!(
+                            "Een tekst over zq{i}w, woord{} en woord{}, rapport{} en klantenkaart{}.",
+                            i % 41,
+                            i % 59,
+                            i % 23,
+                            i % 7
+                        ),
+                        ..Section::default()
+                    }],
+                }
+            })
+            .collect();
+        let print = fingerprint(&articles);
+        let packing = build_packing(&articles, print).expect("build");
+        assert_eq!(packing.index.searcher.segment_readers().len(), 2, "not merged yet");
+        let before = packing.index.related_of(&articles, Some(&packing.terms), 4, None, None).expect("related");
+        let bytes = packing.packed.wait().expect("packed");
+        // As large as a build that waits makes it (segments are named at random).
+        assert_eq!(bytes.len(), build_with(&articles, print).expect("build").packed.len());
+        let merged = SearchIndex::from_bytes(&bytes).expect("open");
+        assert_eq!(merged.searcher.segment_readers().len(), 1);
+        let after = merged.related_of(&articles, Some(&packing.terms), 4, None, None).expect("related");
+        assert_eq!(before.len(), n);
+        for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+            assert_eq!(b.articles, a.articles, "article {i}");
+            assert_eq!(b.floor.to_bits(), a.floor.to_bits(), "floor of article {i}");
+            let q = |r: &crate::Related| r.query.iter().map(|(t, w)| (t.to_string(), w.to_bits())).collect::<Vec<_>>();
+            assert_eq!(q(b), q(a), "query of article {i}");
+        }
+        assert!(before.iter().filter(|r| r.floor > 0.0).count() > n / 2, "most lists are scored");
     }
 }

@@ -27,8 +27,8 @@ mod update;
 
 pub use cache::{Answer, AnswerCache};
 pub use index::{
-    Article, BuildStats, Built, INDEX_FILE, SearchError, SearchIndex, Section, build, build_updatable, build_with,
-    fingerprint,
+    Article, BuildStats, Built, BuiltPacking, INDEX_FILE, Packed, SearchError, SearchIndex, Section, build,
+    build_packing, build_updatable, build_with, fingerprint,
 };
 pub use query::{Hit, SearchRequest, SearchResults};
 pub use related::{ArticleTerms, Related};

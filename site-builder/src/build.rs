@@ -379,8 +379,8 @@ pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport
     // are among the pages.
     let search_dir = Path::new(crate::search::SEARCH_DIR);
     let index_rel = search_dir.join(search_index::INDEX_FILE);
-    if let Some(packed) = &search.packed {
-        write(&index_rel.to_string_lossy(), packed)?;
+    if let Some(packed) = search.packed.take() {
+        write(&index_rel.to_string_lossy(), &packed.wait()?)?;
     }
     keep_files.insert(index_rel);
     let strings_rel = search_dir.join(crate::search::STRINGS_FILE);

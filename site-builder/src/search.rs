@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use rayon::prelude::*;
-use search_index::{Article, ArticleTerms, Related, SearchIndex, Section, Updater};
+use search_index::{Article, ArticleTerms, Packed, Related, SearchIndex, Section, Updater};
 
 use crate::build::{BuildError, Prepared};
 use crate::content::Content;
@@ -37,8 +37,9 @@ pub type RelatedMap = HashMap<usize, Vec<usize>>;
 #[derive(Debug)]
 pub struct SiteIndex {
     pub index: SearchIndex,
-    /// The new `index.bin` when the index was (re)built; `None` when the one on disk is current.
-    pub packed: Option<Vec<u8>>,
+    /// The new `index.bin` when the index was (re)built (perhaps still being made); `None` when
+    /// the one on disk is current.
+    pub packed: Option<Packed>,
     /// Search article number -> index in `Content::articles`.
     pub numbers: Vec<usize>,
     pub articles: Vec<Article>,
@@ -108,19 +109,21 @@ pub fn prepare_index(p: &mut Prepared, published: &[usize], out: &Path) -> Resul
             updater: None,
         });
     }
-    let built = search_index::build_with(&articles, fingerprint)?;
-    Ok(site_index(built, articles, published, None))
+    let b = search_index::build_packing(&articles, fingerprint)?;
+    Ok(site_index(b.index, b.packed, b.terms, articles, published, None))
 }
 
 /// A new index for `published` that can replace articles afterwards (for `serve`).
 pub fn prepare_updatable(p: &mut Prepared, published: &[usize]) -> Result<SiteIndex, BuildError> {
     let articles = articles(p, published);
-    let (built, updater) = search_index::build_updatable(&articles)?;
-    Ok(site_index(built, articles, published, Some(updater)))
+    let (b, updater) = search_index::build_updatable(&articles)?;
+    Ok(site_index(b.index, Packed::Ready(b.packed), b.terms, articles, published, Some(updater)))
 }
 
 fn site_index(
-    built: search_index::Built,
+    index: SearchIndex,
+    packed: Packed,
+    terms: Vec<ArticleTerms>,
     articles: Vec<Article>,
     published: &[usize],
     updater: Option<Updater>,
@@ -130,14 +133,7 @@ fn site_index(
     for a in &mut articles {
         a.sections = Vec::new();
     }
-    SiteIndex {
-        index: built.index,
-        packed: Some(built.packed),
-        numbers: published.to_vec(),
-        articles,
-        terms: Some(built.terms),
-        updater,
-    }
+    SiteIndex { index, packed: Some(packed), numbers: published.to_vec(), articles, terms: Some(terms), updater }
 }
 
 /// Related articles of every published article (by index in `Content::articles`), from the
