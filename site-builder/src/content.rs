@@ -382,17 +382,29 @@ fn parse_file(dir: &Path, f: &FaqFile, dates: Dates, git: &HashMap<String, Naive
     let display = dir.join(&f.rel);
     // The file's size and modification time come with the open file (no second look-up of
     // its path).
-    let read = |path: &Path| -> std::io::Result<(String, Option<std::time::SystemTime>)> {
-        let mut file = std::fs::File::open(path)?;
-        let meta = file.metadata()?;
-        let mut text = String::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-        std::io::Read::read_to_string(&mut file, &mut text)?;
+    // A problem: its line (0: the file as a whole) and what it is.
+    let read = |path: &Path| -> Result<(String, Option<std::time::SystemTime>), (usize, String)> {
+        let cannot = |e: std::io::Error| (0, format!("cannot read: {e}"));
+        let mut file = std::fs::File::open(path).map_err(cannot)?;
+        let meta = file.metadata().map_err(cannot)?;
+        // Read through `take`, which does not ask the file its size and position again (a
+        // `File` does, two more system calls per file).
+        let size = usize::try_from(meta.len()).unwrap_or(0);
+        let mut bytes = Vec::with_capacity(size.saturating_add(1));
+        std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, u64::MAX), &mut bytes).map_err(cannot)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+            let column = 1 + at - bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            (line, format!("not UTF-8 text at byte {column} of the line: save the file as UTF-8"))
+        })?;
         Ok((text, meta.modified().ok()))
     };
     let (text, modified) = match read(&f.path) {
         Ok(t) => t,
-        Err(e) => {
-            diags.push(Diagnostic::new(&display, 0, format!("cannot read: {e}")));
+        Err((line, msg)) => {
+            diags.push(Diagnostic::new(&display, line, msg));
             return (None, diags);
         }
     };

@@ -59,6 +59,20 @@ fn missing_title_is_an_error() {
 }
 
 #[test]
+fn a_file_that_is_not_utf8_names_where() {
+    let f = Fixture::new(&[("faq/nl/tickets/_index.md", CAT_NL)]);
+    let mut bytes = article("Latin-1", "Een caf").into_bytes();
+    bytes.push(0xe9); // `é` in Latin-1
+    bytes.extend_from_slice(b" in de tekst\n");
+    std::fs::write(f.content().join("faq/nl/tickets/a.md"), &bytes).expect("write");
+    let line = article("Latin-1", "").lines().count() + 1;
+    assert_eq!(
+        only(f.check()),
+        format!("content/faq/nl/tickets/a.md:{line}: not UTF-8 text at byte 8 of the line: save the file as UTF-8")
+    );
+}
+
+#[test]
 fn duplicate_slugs_are_reported() {
     let f = Fixture::new(&[
         ("faq/nl/tickets/_index.md", CAT_NL),
