@@ -1109,7 +1109,8 @@ pub(crate) fn document(
             if j > 0 {
                 stored.push(UNIT_SEP);
             }
-            if part.contains([UNIT_SEP, RECORD_SEP]) {
+            // (Both are ASCII: a byte search finds them, at memory speed.)
+            if memchr::memchr2(UNIT_SEP as u8, RECORD_SEP as u8, part.as_bytes()).is_some() {
                 stored.extend(part.chars().map(|c| if c == UNIT_SEP || c == RECORD_SEP { ' ' } else { c }));
             } else {
                 stored.push_str(part);
