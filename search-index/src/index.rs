@@ -8,7 +8,8 @@
 //! language's vocabulary (words, their terms and frequencies) and keeps each article's terms by
 //! number, and the verbs it writes apart; then the compounds of that vocabulary are split into its
 //! own words ([`crate::compound`]), and the documents are made and written as they come (a large
-//! site's in two halves at once, merged after): each gets the terms of the parts of its compounds
+//! site's in two halves at once, merged after; a site build finds related articles in the two
+//! halves while they are merged, [`build_packing`]): each gets the terms of the parts of its compounds
 //! in the `title_parts` and `parts` fields, and the Dutch verbs it writes apart from their particle
 //! (`logt ... in`) as the compound verb (`inloggen`). The packed word list keeps, per word, its
 //! terms, the terms of its parts and its languages, for queries.
