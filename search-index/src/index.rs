@@ -500,24 +500,26 @@ fn build_inner(
         (made, urls, words)
     });
     let mut made = made?;
-    drop(read);
+    // Freed by a worker: the workers wait for the index meanwhile.
+    rayon::spawn(move || drop(read));
     let (index, dir) = made.remove(0);
     let segments = add_segments(&index, made)?;
     if finish == Finish::Packing && segments.len() > 1 {
-        // The merge and packing work on a copy of the segments (the index opened here reads
-        // them meanwhile, and the merge removes them from its directory).
-        let (copy, copy_dir) = copy_index(&index, &dir)?;
-        let open = SearchIndex::open(dir, fingerprint, urls.clone(), words.clone());
+        // The merge and packing work on a copy of the segments, made on their own thread (the
+        // index opened here meanwhile reads them, and the merge removes them from its directory).
+        let (from, from_dir, pack_urls, pack_words) = (index, dir.clone(), urls.clone(), words.clone());
         let packing = std::thread::Builder::new()
             .name("index merge".into())
             .spawn(move || -> Result<Vec<u8>, SearchError> {
+                let (copy, copy_dir) = copy_index(&from, &from_dir)?;
+                drop((from, from_dir));
                 merge_segments(&copy, &segments)?;
                 let files = index_files(&copy, &copy_dir)?;
-                Ok(pack(fingerprint, &urls, &words, &files))
+                Ok(pack(fingerprint, &pack_urls, &pack_words, &files))
             })
             .map_err(SearchError::Io)?;
+        let index = SearchIndex::open(dir, fingerprint, urls, words)?;
         stats.index = start.elapsed();
-        let index = open?;
         return Ok((BuiltPacking { index, packed: Packed::Making(packing), stats, terms }, None));
     }
     merge_segments(&index, &segments)?;

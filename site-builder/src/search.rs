@@ -130,9 +130,7 @@ fn site_index(
 ) -> SiteIndex {
     // Related articles read what the build gathered, not the text.
     let mut articles = articles;
-    for a in &mut articles {
-        a.sections = Vec::new();
-    }
+    articles.par_iter_mut().with_min_len(256).for_each(|a| a.sections = Vec::new());
     SiteIndex { index, packed: Some(packed), numbers: published.to_vec(), articles, terms: Some(terms), updater }
 }
 
