@@ -114,14 +114,18 @@ fn prepare_timed(content_dir: &Path, dates: Dates, phases: &mut Phases) -> (Opti
         Err(d) => return (None, d),
     };
     phases.end("load");
-    let (rendered, intros) = {
-        let links = LinkTable::new(&content);
-        let rendered: Vec<Rendered> =
-            content.articles.par_iter().map(|a| markdown::render(&a.source, &links)).collect();
-        let intros: Vec<Rendered> =
-            content.categories.par_iter().map(|c| markdown::render(&c.source, &links)).collect();
-        (rendered, intros)
-    };
+    // Aliases are checked meanwhile (alone, a large site's keep one core busy for ~10 ms).
+    let ((rendered, intros), aliases) = rayon::join(
+        || {
+            let links = LinkTable::new(&content);
+            let rendered: Vec<Rendered> =
+                content.articles.par_iter().map(|a| markdown::render(&a.source, &links)).collect();
+            let intros: Vec<Rendered> =
+                content.categories.par_iter().map(|c| markdown::render(&c.source, &links)).collect();
+            (rendered, intros)
+        },
+        || check_aliases(&content),
+    );
     phases.end("markdown");
     for (i, r) in rendered.iter().chain(intros.iter()).enumerate() {
         diags.extend(r.diags.clone());
@@ -137,7 +141,7 @@ fn prepare_timed(content_dir: &Path, dates: Dates, phases: &mut Phases) -> (Opti
             }
         }
     }
-    diags.extend(check_aliases(&content));
+    diags.extend(aliases);
     diags.extend(check_templates(content_dir));
     diags.sort();
     phases.end("checks");
@@ -320,7 +324,10 @@ pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport
         crate::search::prepare_index(&mut p, &published, &opts.out_dir)?
     };
     phases.end("search index");
-    let (related, scored) = crate::search::related_scored(&search)?;
+    // What the pages list is sorted out meanwhile.
+    let (related, listing) =
+        rayon::join(|| crate::search::related_scored(&search), || Listing::new(&p.content, published));
+    let (related, scored) = related?;
     phases.end("related");
     if opts.progress {
         eprintln!(
@@ -330,7 +337,6 @@ pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport
             index_start.elapsed()
         );
     }
-    let listing = Listing::new(&p.content, published);
     let site = Site::new(&p, opts, &listing, &related);
     let pages = site.pages();
     let total = pages.len();
@@ -688,12 +694,14 @@ fn reading_order(c: &Content, i: usize) -> (&str, &str, i64, &str, &str) {
 impl Listing {
     pub(crate) fn new(c: &Content, published: Vec<usize>) -> Self {
         let mut translations: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
-        let mut by_category: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        // By borrowed names first: a site has few categories and many articles.
+        let mut categories: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
         for &i in &published {
             let a = &c.articles[i];
             translations.entry(a.key()).or_default().insert(a.lang.clone(), i);
-            by_category.entry((a.lang.clone(), a.category.clone())).or_default().push(i);
+            categories.entry((&a.lang, &a.category)).or_default().push(i);
         }
+        let by_category = categories.into_iter().map(|((l, c), v)| ((l.to_owned(), c.to_owned()), v)).collect();
         Listing { published, translations, by_category }
     }
 
