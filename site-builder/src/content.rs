@@ -169,7 +169,7 @@ impl Content {
             }
         }
         categories.sort_by(|a, b| (&a.lang, a.weight, &a.title, &a.slug).cmp(&(&b.lang, b.weight, &b.title, &b.slug)));
-        articles.sort_by(|a, b| {
+        articles.par_sort_by(|a, b| {
             (&a.lang, &a.category, a.meta.weight, &a.title, &a.slug).cmp(&(
                 &b.lang,
                 &b.category,
