@@ -308,6 +308,13 @@ pub struct BuiltPacking {
     pub terms: Vec<ArticleTerms>,
 }
 
+impl BuiltPacking {
+    /// The build, once its packed file is made.
+    fn wait(self) -> Result<Built, SearchError> {
+        Ok(Built { index: self.index, packed: self.packed.wait()?, stats: self.stats, terms: self.terms })
+    }
+}
+
 /// How a build ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Finish {
@@ -326,8 +333,7 @@ pub fn build(articles: &[Article]) -> Result<Built, SearchError> {
 
 /// [`build`], with the articles' [`fingerprint`] already computed.
 pub fn build_with(articles: &[Article], fingerprint: u64) -> Result<Built, SearchError> {
-    let (b, _) = build_inner(articles, fingerprint, Finish::Merged)?;
-    Ok(Built { index: b.index, packed: b.packed.wait()?, stats: b.stats, terms: b.terms })
+    build_inner(articles, fingerprint, Finish::Merged)?.0.wait()
 }
 
 /// [`build_with`], for a site build: a large site's index is returned before its segments are
@@ -344,8 +350,7 @@ pub fn build_updatable(articles: &[Article]) -> Result<(Built, Updater), SearchE
     let prints: Vec<u64> = articles.par_iter().with_min_len(256).map(article_fingerprint).collect();
     let (b, kept) = build_inner(articles, combine_fingerprints(&prints), Finish::Kept)?;
     let kept = kept.ok_or_else(|| SearchError::Format("nothing kept".into()))?;
-    let built = Built { index: b.index, packed: b.packed.wait()?, stats: b.stats, terms: b.terms };
-    Ok((built, Updater::new(kept, prints)?))
+    Ok((b.wait()?, Updater::new(kept, prints)?))
 }
 
 /// What an [`Updater`] takes over from the build.
@@ -1401,6 +1406,14 @@ const PART_BITS: u64 = crate::schema::PartField::Title.bit() | crate::schema::Pa
 fn vocabulary(searcher: &Searcher, fields: &Fields) -> Result<tantivy_fst::Map<Vec<u8>>, SearchError> {
     // Per term: its mask, its frequency, and the one in the field being read (which field).
     let mut all: BTreeMap<Vec<u8>, (u64, u64, u64, usize)> = BTreeMap::new();
+    // Adds a segment's frequency of the term in field `i` (fields are read one after another).
+    let count = |e: &mut (u64, u64, u64, usize), i: usize, df: u32| {
+        if e.3 != i {
+            (e.2, e.3) = (0, i);
+        }
+        e.2 += u64::from(df);
+        e.1 = e.1.max(e.2);
+    };
     let segments = searcher.segment_readers();
     for (i, (sf, _)) in WEIGHTS.iter().enumerate() {
         for seg in segments {
@@ -1408,12 +1421,8 @@ fn vocabulary(searcher: &Searcher, fields: &Fields) -> Result<tantivy_fst::Map<V
             let mut terms = inverted.terms().stream()?;
             while terms.advance() {
                 let e = all.entry(terms.key().to_vec()).or_insert((0, 0, 0, usize::MAX));
-                if e.3 != i {
-                    (e.2, e.3) = (0, i);
-                }
                 e.0 |= sf.bit();
-                e.2 += u64::from(terms.value().doc_freq);
-                e.1 = e.1.max(e.2);
+                count(e, i, terms.value().doc_freq);
             }
         }
     }
@@ -1428,11 +1437,7 @@ fn vocabulary(searcher: &Searcher, fields: &Fields) -> Result<tantivy_fst::Map<V
                 let e = all.entry(terms.key().to_vec()).or_insert((0, 0, 0, usize::MAX));
                 e.0 |= pf.bit();
                 if e.0 & !PART_BITS == 0 {
-                    if e.3 != i {
-                        (e.2, e.3) = (0, i);
-                    }
-                    e.2 += u64::from(terms.value().doc_freq);
-                    e.1 = e.1.max(e.2);
+                    count(e, i, terms.value().doc_freq);
                 }
             }
         }

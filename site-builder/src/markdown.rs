@@ -305,6 +305,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     /// What [`push_words`] does, said plainly.
     fn push_words_plainly(out: &mut String, t: &str) {
@@ -333,7 +334,6 @@ mod tests {
             }
         }
     }
-    use super::*;
 
     /// Text pushed a piece at a time is the words of all the pieces together, one space apart:
     /// every sequence of up to four pieces of these.
