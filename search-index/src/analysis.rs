@@ -295,7 +295,8 @@ impl MemoAnalyzer {
         }
         self.buf.clear();
         if ascii {
-            self.buf.extend(word.bytes().map(|c| char::from(c.to_ascii_lowercase())));
+            self.buf.push_str(word);
+            self.buf.make_ascii_lowercase();
         } else {
             let mut stream = self.words.token_stream(word);
             if !stream.advance() {
@@ -403,6 +404,15 @@ pub(crate) fn next_word(text: &str, mut at: usize) -> Option<(usize, usize, bool
         }
     }
     Some((start, at, ascii))
+}
+
+/// How many words `text` has (see [`next_word`]).
+pub(crate) fn words_in(text: &str) -> usize {
+    let (mut at, mut n) = (0, 0);
+    while let Some((_, to, _)) = next_word(text, at) {
+        (at, n) = (to, n + 1);
+    }
+    n
 }
 
 /// The words of `text` (see [`next_word`]) short enough to be tokens.

@@ -50,7 +50,7 @@ const FORMAT: u32 = 6;
 const CHECKSUM_LEN: usize = 4;
 
 /// An article with a heading structure of at least this many sections, and at least
-/// [`LONG_WORDS`] words, is long: a result then leads to its best matching section.
+/// [`LONG_WORDS`] words in its sections (as the analyzers cut words), is long: a result then leads to its best matching section.
 pub const LONG_SECTIONS: usize = 3;
 pub const LONG_WORDS: usize = 150;
 
@@ -82,36 +82,13 @@ pub struct Section {
 impl Article {
     /// Results in long articles lead to a section.
     pub fn is_long(&self) -> bool {
-        self.sections.iter().filter(|s| !s.anchor.is_empty()).count() >= LONG_SECTIONS
-            && at_least_words(self.sections.iter().map(|s| s.text.as_str()), LONG_WORDS)
+        self.headed_sections() >= LONG_SECTIONS
+            && self.sections.iter().map(|s| crate::analysis::words_in(&s.text)).sum::<usize>() >= LONG_WORDS
     }
-}
 
-/// Whether `texts` have `n` words or more, as [`str::split_whitespace`] cuts them (a byte at a
-/// time: this is asked of every article of a site).
-fn at_least_words<'a>(texts: impl Iterator<Item = &'a str>, n: usize) -> bool {
-    let mut words = 0;
-    for text in texts {
-        let (b, mut at, mut in_word) = (text.as_bytes(), 0, false);
-        while let Some(&c) = b.get(at) {
-            let space = if c < 0x80 {
-                at += 1;
-                matches!(c, b' ' | b'\t'..=b'\r')
-            } else {
-                let ch = text[at..].chars().next().unwrap_or(' ');
-                at += ch.len_utf8();
-                ch.is_whitespace()
-            };
-            if !space && !in_word {
-                words += 1;
-                if words >= n {
-                    return true;
-                }
-            }
-            in_word = !space;
-        }
+    fn headed_sections(&self) -> usize {
+        self.sections.iter().filter(|s| !s.anchor.is_empty()).count()
     }
-    false
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -447,6 +424,9 @@ fn build_inner(
     let settings = IndexSettings {
         docstore_compression: Compressor::Lz4,
         docstore_blocksize: 4 * 1024,
+        // Compressed by the writer itself: a block is about one article, and handing each to a
+        // thread of its own cost a wake-up per article (more than the compression).
+        docstore_compress_dedicated_thread: false,
         ..IndexSettings::default()
     };
     let tokenizers = tantivy::tokenizer::TokenizerManager::default();
@@ -983,6 +963,39 @@ pub(crate) struct Analysed {
     long: bool,
 }
 
+/// Which terms (by number) an article's body has had so far, for [`analyse`]: each article is
+/// a round of its own, so nothing is made or cleared per article (a site's articles have
+/// hundreds of distinct terms each).
+#[derive(Debug, Default)]
+struct Rounds {
+    round: u32,
+    /// Term number -> the last round it was seen in.
+    seen: Vec<u32>,
+}
+
+impl Rounds {
+    fn next_round(&mut self) {
+        self.round = self.round.wrapping_add(1);
+        if self.round == 0 {
+            self.seen.fill(0);
+            self.round = 1;
+        }
+    }
+
+    /// Whether this round has not had term `id` yet; it has now.
+    fn first(&mut self, id: u32) -> bool {
+        let i = id as usize;
+        if i >= self.seen.len() {
+            self.seen.resize((i + 1).next_power_of_two(), 0);
+        }
+        std::mem::replace(&mut self.seen[i], self.round) != self.round
+    }
+}
+
+thread_local! {
+    static BODY_TERMS: std::cell::Cell<Rounds> = std::cell::Cell::default();
+}
+
 /// Reads the searchable texts of `a` with `an` (its language's analyzer), once, for both the
 /// index and related articles; `new_word` hears of each word the analyzer had not seen before,
 /// with its term.
@@ -993,9 +1006,12 @@ pub(crate) fn analyse(
 ) -> (ArticleTerms, Analysed) {
     let dutch = crate::analysis::stemmer_language(&a.lang) == Some(tantivy::tokenizer::Language::Dutch);
     let mut terms = ArticleTerms::default();
-    let mut distinct = std::collections::HashSet::<usize, FxBuildHasher>::default();
-    let mut read = Analysed { long: a.is_long(), ..Analysed::default() };
+    let mut read = Analysed::default();
+    // The words of the body, for [`Article::is_long`] (counted as they are read).
+    let mut body_words = 0;
     let mut scan = compound::VerbScan::default();
+    let mut body = BODY_TERMS.take();
+    body.next_round();
     for (k, part) in SEARCHABLE.into_iter().enumerate() {
         // Not in tags: they are no sentences.
         let find_verbs = dutch && part != Part::Tags;
@@ -1003,11 +1019,12 @@ pub(crate) fn analyse(
             // A particle never belongs to a word of another heading or section.
             scan.reset();
             an.for_each_word(piece, |from, to, ascii, t| {
+                body_words += usize::from(part == Part::Body);
                 if let Some(t) = t {
                     if t.new {
                         new_word(t.word, t.term);
                     }
-                    terms.add(part, t.shared, &mut distinct);
+                    terms.add(part, t.shared, || body.first(t.id));
                     read.ids.push(t.id);
                 }
                 if find_verbs {
@@ -1021,6 +1038,9 @@ pub(crate) fn analyse(
         });
         read.ends[k] = read.ids.len();
     }
+    BODY_TERMS.set(body);
+    read.long = a.headed_sections() >= LONG_SECTIONS && body_words >= LONG_WORDS;
+    debug_assert_eq!(read.long, a.is_long());
     (terms, read)
 }
 
@@ -1453,13 +1473,36 @@ mod tests {
     use super::*;
     use crate::SearchRequest;
 
+    /// Long articles are told by their words as the analyzers cut them (runs of letters and
+    /// digits), whether asked of the article or found while it is analysed.
     #[test]
-    fn words_are_counted_as_split_whitespace_counts_them() {
-        let texts = ["", " een  twee\u{a0}drie\u{2003} vier\x0bvijf ", "zes", "\tzeven\r\nacht negen"];
-        let all = texts.iter().flat_map(|t| t.split_whitespace()).count();
-        assert_eq!(all, 9);
-        for n in 1..=all + 1 {
-            assert_eq!(super::at_least_words(texts.into_iter(), n), n <= all, "{n}");
+    fn an_article_is_long_from_the_words_its_analyzer_reads() {
+        let section =
+            |anchor: &str, text: &str| Section { anchor: anchor.into(), heading: anchor.into(), text: text.into() };
+        // 4 words a piece as the analyzers cut them (`e-mail` is two), 3 by whitespace.
+        let text = "e-mail\u{a0}adres, 3.";
+        let article = |pieces: usize, headed: usize| Article {
+            lang: "nl".into(),
+            sections: (0..headed.max(1))
+                .map(|i| {
+                    let anchor = if i < headed { format!("s{i}") } else { String::new() };
+                    let n = pieces / headed.max(1) + usize::from(i < pieces % headed.max(1));
+                    section(&anchor, &vec![text; n].join(" "))
+                })
+                .collect(),
+            ..Article::default()
+        };
+        let enough = LONG_WORDS.div_ceil(4);
+        for (pieces, headed, long) in [
+            (enough, LONG_SECTIONS, true),
+            (enough - 1, LONG_SECTIONS, false),
+            (enough, LONG_SECTIONS - 1, false),
+            (5 * enough, 0, false),
+        ] {
+            let a = article(pieces, headed);
+            assert_eq!(a.is_long(), long, "{pieces} pieces, {headed} headings");
+            let (_, read) = analyse(&a, &mut MemoAnalyzer::new("nl"), |_, _| {});
+            assert_eq!(read.long, long, "{pieces} pieces, {headed} headings, analysed");
         }
     }
 

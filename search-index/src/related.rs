@@ -10,7 +10,7 @@
 //! read once, with every document's score, and each article adds up the lists of its terms
 //! in a plain array. Words are analyzed with a [`MemoAnalyzer`] per thread.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -160,7 +160,7 @@ impl SearchIndex {
         let doc_rank =
             |d: u32| doc_article.get(d as usize).and_then(|&a| rank.get(a as usize)).copied().unwrap_or(u32::MAX);
         let site = Site { doc_article: &doc_article, by_category: &by_category, rank };
-        let related = queries
+        let mut related: Vec<Related> = queries
             .par_iter()
             .enumerate()
             .with_min_len(64)
@@ -190,11 +190,15 @@ impl SearchIndex {
                         }
                     }
                     let (picked, floor) = self.pick(index, &articles[index], top.found(), &site, limit);
-                    let query = asked[index].clone();
-                    Related { articles: picked, floor, query }
+                    Related { articles: picked, floor, query: Vec::new() }
                 },
             )
             .collect();
+        // Each query goes with its list as it is (not copied: its terms are shared by the
+        // threads, and counting references to them from both at once is slow).
+        for (r, query) in related.iter_mut().zip(asked) {
+            r.query = query;
+        }
         Ok(related)
     }
 
@@ -415,15 +419,15 @@ impl ArticleTerms {
         crate::index::analyse(a, an, new_word).0
     }
 
-    /// Notes a term of `part`. `distinct` holds the body terms noted so far (by address: one
-    /// analyzer gives a term the same address every time).
-    pub(crate) fn add(&mut self, part: Part, term: &Arc<str>, distinct: &mut HashSet<usize, FxBuildHasher>) {
+    /// Notes a term of `part`. `first_in_body`: whether the body has not had the term before
+    /// (asked of body terms only).
+    pub(crate) fn add(&mut self, part: Part, term: &Arc<str>, first_in_body: impl FnOnce() -> bool) {
         let weight = match part {
             Part::Title => TITLE,
             Part::Tags => TAG,
             Part::Description => DESCRIPTION,
             Part::Body => {
-                if distinct.insert(Arc::as_ptr(term).cast::<u8>() as usize) {
+                if first_in_body() {
                     self.body.push(term.clone());
                 }
                 return;
