@@ -556,6 +556,29 @@ struct LangLink {
     current: bool,
 }
 
+// As values made directly (what serializing makes, without going through serde): every
+// article page has a few.
+impl LinkCtx {
+    fn value(&self) -> Value {
+        Values::value([
+            ("title", Value::from(self.title.as_str())),
+            ("url", Value::from(self.url.as_str())),
+            ("description", Value::from(self.description.as_deref())),
+        ])
+    }
+}
+
+impl LangLink {
+    fn value(&self) -> Value {
+        Values::value([
+            ("code", Value::from(self.code.as_str())),
+            ("name", Value::from(self.name.as_str())),
+            ("url", Value::from(self.url.as_str())),
+            ("current", Value::from(self.current)),
+        ])
+    }
+}
+
 /// What every page of a language shares (see [`PageContext`]).
 #[derive(Debug)]
 struct Shared {
@@ -659,14 +682,23 @@ pub(crate) struct Site<'a> {
     opts: &'a BuildOptions,
     listing: &'a Listing,
     related: &'a HashMap<usize, Vec<usize>>,
-    shared: HashMap<String, Arc<Shared>>,
-    /// Per language, its footer (`footer.html`): the same on every page of the language, so
-    /// rendered once, the first time a page needs it.
-    footers: HashMap<String, OnceLock<Result<Value, String>>>,
+    /// What the pages of each language share, a copy per thread that renders pages (see
+    /// [`Site::local`]).
+    locals: Vec<Local>,
     asset_version: String,
     /// Each article's link as templates see it, made the first time a page needs it: a page
     /// links to several articles, and a large site's pages to each one many times.
     links: Vec<OnceLock<Value>>,
+}
+
+/// What the pages of each language share, and their footers (`footer.html`: the same on
+/// every page of a language, so rendered once, the first time a page needs it). Each thread
+/// has its own: the values a page takes from here are shared, and counting references to the
+/// same values from two threads at once made every lookup a wait.
+#[derive(Default)]
+struct Local {
+    shared: HashMap<String, Arc<Shared>>,
+    footers: HashMap<String, OnceLock<Result<Value, String>>>,
 }
 
 /// Which articles are published, in what order, and their translations: what pages list.
@@ -674,8 +706,9 @@ pub(crate) struct Site<'a> {
 pub(crate) struct Listing {
     /// Indices of published (non-draft) articles, in reading order.
     pub(crate) published: Vec<usize>,
-    /// `category/slug` -> lang -> article index.
-    translations: HashMap<String, BTreeMap<String, usize>>,
+    /// `category/slug` -> the published articles that have it (an article and its
+    /// translations), in the order of their language codes.
+    translations: HashMap<String, Vec<usize>>,
     /// (lang, category) -> published article indices in reading order.
     by_category: HashMap<(String, String), Vec<usize>>,
 }
@@ -693,12 +726,14 @@ fn reading_order(c: &Content, i: usize) -> (&str, &str, i64, &str, &str) {
 
 impl Listing {
     pub(crate) fn new(c: &Content, published: Vec<usize>) -> Self {
-        let mut translations: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
+        // Room for every article at once (most have no translation).
+        let mut translations: HashMap<String, Vec<usize>> = HashMap::with_capacity(published.len());
         // By borrowed names first: a site has few categories and many articles.
         let mut categories: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
         for &i in &published {
             let a = &c.articles[i];
-            translations.entry(a.key()).or_default().insert(a.lang.clone(), i);
+            let langs = translations.entry(a.key()).or_default();
+            langs.insert(langs.partition_point(|&j| c.articles[j].lang < a.lang), i);
             categories.entry((&a.lang, &a.category)).or_default().push(i);
         }
         let by_category = categories.into_iter().map(|((l, c), v)| ((l.to_owned(), c.to_owned()), v)).collect();
@@ -747,17 +782,28 @@ impl<'a> Site<'a> {
             opts,
             listing,
             related,
-            shared: HashMap::new(),
-            footers: HashMap::new(),
+            locals: Vec::new(),
             asset_version: fingerprint(&version_input),
             links: (0..c.articles.len()).map(|_| OnceLock::new()).collect(),
         };
-        for lang in c.config.language_codes() {
-            let v = Arc::new(site.shared_context(lang));
-            site.shared.insert(lang.to_owned(), v);
-            site.footers.insert(lang.to_owned(), OnceLock::new());
-        }
+        // One for each worker thread and one for any other.
+        site.locals = (0..=rayon::current_num_threads())
+            .map(|_| {
+                let mut local = Local::default();
+                for lang in c.config.language_codes() {
+                    local.shared.insert(lang.to_owned(), Arc::new(site.shared_context(lang)));
+                    local.footers.insert(lang.to_owned(), OnceLock::new());
+                }
+                local
+            })
+            .collect();
         site
+    }
+
+    /// The calling thread's [`Local`].
+    fn local(&self) -> &Local {
+        let slot = rayon::current_thread_index().map_or(0, |i| i + 1);
+        self.locals.get(slot).unwrap_or(&self.locals[0])
     }
 
     pub(crate) fn pages(&self) -> Vec<Page> {
@@ -834,11 +880,11 @@ impl<'a> Site<'a> {
         self.links[i]
             .get_or_init(|| {
                 let a = &self.p.content.articles[i];
-                Value::from_serialize(LinkCtx {
-                    title: a.title.clone(),
-                    url: self.url_of(i),
-                    description: a.meta.description.clone(),
-                })
+                Values::value([
+                    ("title", Value::from(a.title.as_str())),
+                    ("url", Value::from(self.url_of(i))),
+                    ("description", Value::from(a.meta.description.as_deref())),
+                ])
             })
             .clone()
     }
@@ -974,7 +1020,7 @@ impl<'a> Site<'a> {
                 ("search.html", lang.clone(), ctx)
             }
         };
-        let shared = match self.shared.get(&lang) {
+        let shared = match self.local().shared.get(&lang) {
             Some(s) => s.clone(),
             None => Arc::new(self.shared_context(&lang)),
         };
@@ -1000,7 +1046,7 @@ impl<'a> Site<'a> {
                 .map(Value::from_safe_string)
                 .map_err(|e| format!("{FOOTER}: {e:#}"))
         };
-        match self.footers.get(lang) {
+        match self.local().footers.get(lang) {
             Some(once) => once.get_or_init(render).clone(),
             None => render(),
         }
@@ -1020,7 +1066,7 @@ impl<'a> Site<'a> {
             .get(&a.key())
             .into_iter()
             .flatten()
-            .map(|(l, &i)| (l.clone(), self.url_of(i)))
+            .map(|&i| (c.articles[i].lang.clone(), self.url_of(i)))
             .collect();
         let category = c.categories.iter().find(|x| x.lang == a.lang && x.slug == a.category);
         let category_link = LinkCtx {
@@ -1054,8 +1100,8 @@ impl<'a> Site<'a> {
                     ("title", Value::from(a.title.as_str())),
                     ("description", Value::from(description)),
                     ("url", Value::from(url)),
-                    ("languages", Value::from_serialize(self.languages(&a.lang, &urls))),
-                    ("breadcrumbs", Value::from_serialize([&home, &category_link])),
+                    ("languages", self.languages(&a.lang, &urls).iter().map(LangLink::value).collect()),
+                    ("breadcrumbs", Value::from(vec![home.value(), category_link.value()])),
                 ]),
             ),
             (
@@ -1070,7 +1116,7 @@ impl<'a> Site<'a> {
                     ("next", Value::from(next)),
                     ("related", Value::from(related)),
                     ("tags", a.meta.tags.iter().map(|t| Value::from(t.as_str())).collect()),
-                    ("category", Value::from_serialize(&category_link)),
+                    ("category", category_link.value()),
                     ("reading_minutes", Value::from(r.words.div_ceil(200).max(1))),
                 ]),
             ),
@@ -1084,7 +1130,10 @@ impl<'a> Site<'a> {
             .site
             .popular
             .iter()
-            .filter_map(|key| self.listing.translations.get(key).and_then(|m| m.get(lang)).copied())
+            .filter_map(|key| {
+                let langs = self.listing.translations.get(key)?;
+                langs.iter().copied().find(|&i| c.articles[i].lang == lang)
+            })
             .collect();
         // Top up with the first article of each category.
         for cat in c.categories.iter().filter(|x| x.lang == lang) {
@@ -1120,7 +1169,8 @@ impl<'a> Site<'a> {
                 let _ = write!(xml, "<lastmod>{d}</lastmod>");
             }
             if let Some(langs) = self.listing.translations.get(&a.key()).filter(|m| m.len() > 1) {
-                for (l, &j) in langs {
+                for &j in langs {
+                    let l = &c.articles[j].lang;
                     let _ = write!(
                         xml,
                         "<xhtml:link rel=\"alternate\" hreflang=\"{l}\" href=\"{base}{}\"/>",

@@ -99,7 +99,7 @@ pub struct Article {
 impl Article {
     /// `category/slug`: the same for an article and its translations.
     pub fn key(&self) -> String {
-        format!("{}/{}", self.category, self.slug)
+        [self.category.as_str(), "/", &self.slug].concat()
     }
 }
 

@@ -169,7 +169,12 @@ pub fn render(source: &Source, links: &LinkTable) -> Rendered {
     end_words(&mut section.2);
     out.sections.push(section);
     // The text without markup is the sections' texts: its word count and its start.
-    out.words = out.sections.iter().filter(|s| !s.2.is_empty()).map(|s| s.2.matches(' ').count() + 1).sum();
+    out.words = out
+        .sections
+        .iter()
+        .filter(|s| !s.2.is_empty())
+        .map(|s| memchr::memchr_iter(b' ', s.2.as_bytes()).count() + 1)
+        .sum();
     let mut head = String::new();
     for (_, _, text) in out.sections.iter().filter(|s| !s.2.is_empty()) {
         if head.len() > 4 * (SUMMARY_CHARS + 1) {
