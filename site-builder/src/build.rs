@@ -649,7 +649,9 @@ impl Object for Values {
     }
 
     fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
-        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
+        // Names are short: compared here, a byte at a time, rather than by a call each.
+        let same = |k: &str| k.len() == key.len() && k.bytes().zip(key.bytes()).all(|(a, b)| a == b);
+        self.0.iter().find(|(k, _)| same(k)).map(|(_, v)| v.clone())
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -659,7 +661,7 @@ impl Object for Values {
 
 /// A language's strings (`t` in templates), found by hashing: a page asks for a few dozen.
 #[derive(Debug)]
-struct Strings(HashMap<String, Value>);
+struct Strings(HashMap<String, Value, search_index::analysis::FxBuildHasher>);
 
 impl Object for Strings {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {

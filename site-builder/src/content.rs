@@ -14,7 +14,7 @@ use crate::config::HelpdeskConfig;
 use crate::diag::{Diagnostic, Diagnostics, LineIndex, toml_diagnostic};
 
 /// Front matter of an article. Unknown keys are errors.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleMeta {
     pub title: Option<String>,
@@ -453,7 +453,7 @@ fn parse_file(dir: &Path, f: &FaqFile, dates: Dates, git: &HashMap<String, Naive
     if slug != stem {
         diags.push(source.diag(1, format!("file name `{stem}` is not a clean slug: rename it to `{slug}.md`")));
     }
-    let meta: ArticleMeta = match toml::from_str(&fm) {
+    let meta: ArticleMeta = match plain_article_meta(&fm).map_or_else(|| toml::from_str(&fm), Ok) {
         Ok(m) => m,
         Err(e) => {
             diags.push(toml_diagnostic(&display, &fm, fm_line_offset, &e).with_source(&source.text));
@@ -482,6 +482,94 @@ fn required_title(source: &Source, title: Option<&str>, diags: &mut Diagnostics)
             String::new()
         }
     }
+}
+
+/// An article's front matter when it is written plainly, as nearly all are: one `key = value`
+/// a line, the values basic strings without escapes, arrays of them on one line, decimal
+/// integers and booleans, each key once. Read here directly (TOML's parser took a quarter of
+/// a large site's loading); anything else is `None`, for the TOML parser to read (or to
+/// explain what is wrong). What this gives is what TOML gives.
+fn plain_article_meta(fm: &str) -> Option<ArticleMeta> {
+    let mut meta = ArticleMeta::default();
+    let mut seen = [false; 6];
+    for line in fm.split('\n') {
+        let line = line.trim_start_matches([' ', '\t']);
+        if line.is_empty() {
+            continue;
+        }
+        let key_end = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))?;
+        let (key, rest) = line.split_at(key_end);
+        let value = rest.trim_start_matches([' ', '\t']).strip_prefix('=')?.trim_start_matches([' ', '\t']);
+        let (k, rest) = match key {
+            "title" | "description" => {
+                let (text, rest) = plain_string(value)?;
+                let slot = if key == "title" { &mut meta.title } else { &mut meta.description };
+                *slot = Some(text.to_owned());
+                (usize::from(key == "description"), rest)
+            }
+            "tags" | "aliases" => {
+                let mut rest = value.strip_prefix('[')?;
+                let mut list = Vec::new();
+                let rest = loop {
+                    rest = rest.trim_start_matches([' ', '\t']);
+                    if let Some(after) = rest.strip_prefix(']') {
+                        break after;
+                    }
+                    let (text, after) = plain_string(rest)?;
+                    list.push(text.to_owned());
+                    let after = after.trim_start_matches([' ', '\t']);
+                    match after.strip_prefix(',') {
+                        Some(more) => rest = more,
+                        None => break after.strip_prefix(']')?,
+                    }
+                };
+                let slot = if key == "tags" { &mut meta.tags } else { &mut meta.aliases };
+                *slot = list;
+                (if key == "tags" { 2 } else { 3 }, rest)
+            }
+            "weight" => {
+                let end = value.find([' ', '\t']).unwrap_or(value.len());
+                let digits = value[..end].strip_prefix(['+', '-']).unwrap_or(&value[..end]);
+                // Decimal, no leading zeros, no `_` (TOML has those too: left to it).
+                if digits.is_empty()
+                    || !digits.bytes().all(|b| b.is_ascii_digit())
+                    || (digits.len() > 1 && digits.starts_with('0'))
+                {
+                    return None;
+                }
+                meta.weight = value[..end].parse().ok()?;
+                (4, &value[end..])
+            }
+            "draft" => {
+                let (b, rest) = if let Some(r) = value.strip_prefix("true") {
+                    (true, r)
+                } else {
+                    (false, value.strip_prefix("false")?)
+                };
+                meta.draft = b;
+                (5, rest)
+            }
+            _ => return None,
+        };
+        let k = if key == "title" {
+            0
+        } else if k == 0 {
+            1
+        } else {
+            k
+        };
+        if std::mem::replace(&mut seen[k], true) || !rest.trim_matches([' ', '\t']).is_empty() {
+            return None;
+        }
+    }
+    Some(meta)
+}
+
+/// A TOML basic string without escapes at the start of `s`: its text and what follows it.
+fn plain_string(s: &str) -> Option<(&str, &str)> {
+    let s = s.strip_prefix('"')?;
+    let end = s.find(|c: char| c == '"' || c == '\\' || (c.is_control() && c != '\t'))?;
+    (s.as_bytes()[end] == b'"').then(|| (&s[..end], &s[end + 1..]))
 }
 
 /// Splits `+++\n<toml>\n+++\n<body>`. Returns (toml, lines before toml, body offset, lines
@@ -592,6 +680,83 @@ mod tests {
     fn rejects_missing_or_unclosed_front_matter() {
         assert_eq!(split_front_matter("# Hi\n").unwrap_err().0, 1);
         assert!(split_front_matter("+++\ntitle = \"x\"\n").unwrap_err().1.contains("not closed"));
+    }
+
+    #[test]
+    fn plain_front_matter_is_read_without_the_toml_parser() {
+        let fm = "title = \"Vraag 1 over #wachtwoord\"\ndescription = \"Alles.\"\ntags = [\"a\", \"b c\"]\nweight = -3\ndraft = false\n";
+        let meta = plain_article_meta(fm).expect("plain");
+        assert_eq!(meta, toml::from_str::<ArticleMeta>(fm).unwrap());
+        assert_eq!(meta.tags, ["a", "b c"]);
+        assert_eq!(meta.weight, -3);
+        for other in
+            ["title = 'x'\n", "title = \"a\\tb\"\n", "weight = 1_000\n", "title = \"x\" # c\n", "x = 1\n", "[t]\n"]
+        {
+            assert_eq!(plain_article_meta(other), None, "{other}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the plain reader reads, it reads as TOML does.
+        #[test]
+        fn plain_front_matter_is_read_as_toml_reads_it(
+            lines in proptest::collection::vec(
+                (
+                    "[ \t]{0,2}",
+                    proptest::sample::select(vec!["title", "description", "tags", "aliases", "weight", "draft", "other", "title.x", ""]),
+                    "[ \t]{0,2}=?[ \t]{0,2}",
+                    proptest::prop_oneof![
+                        "\"[a-z #é\"\\\\\t\u{1}\u{7f}]{0,6}\"?",
+                        "\\[[ \t]{0,1}(\"[a-z,\\] ]{0,3}\"[ \t]{0,1},?[ \t]{0,1}){0,3}\\]?",
+                        "[+-]?[0-9_]{0,20}",
+                        "(true|false|tru|True)",
+                        "'[a-z]{0,3}'",
+                    ],
+                    "[ \t#a]{0,2}",
+                ),
+                0..6,
+            ),
+        ) {
+            let fm: String = lines.iter().map(|(a, k, eq, v, end)| format!("{a}{k}{eq}{v}{end}\n")).collect();
+            if let Some(meta) = plain_article_meta(&fm) {
+                proptest::prop_assert_eq!(Some(meta), toml::from_str::<ArticleMeta>(&fm).ok(), "{}", fm);
+            }
+        }
+
+        /// Nearly plain front matter (each line plain but for a slip now and then): read as
+        /// TOML reads it, and plain front matter is read.
+        #[test]
+        fn nearly_plain_front_matter_is_read_as_toml_reads_it(
+            lines in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        (proptest::sample::select(vec!["title", "description"]), "\"[a-zé #,\\]\\[]{0,6}\""),
+                        (
+                            proptest::sample::select(vec!["tags", "aliases"]),
+                            "\\[[ ]{0,1}(\"[a-z ]{0,3}\"[ ]{0,1},[ ]{0,1}){0,3}(\"[a-z]{0,2}\")?[ ]{0,1}\\]",
+                        ),
+                        (proptest::strategy::Just("weight"), "[+-]?(0|[1-9][0-9]{0,19})"),
+                        (proptest::strategy::Just("draft"), "(true|false)"),
+                    ],
+                    proptest::prop_oneof![9 => proptest::strategy::Just(String::new()), 1 => "[ \ta,\\]\"]"],
+                ),
+                0..7,
+            ),
+        ) {
+            let fm: String = lines.iter().map(|((k, v), end)| format!("{k} = {v}{end}\n")).collect();
+            let toml = toml::from_str::<ArticleMeta>(&fm).ok();
+            let plain = plain_article_meta(&fm);
+            if plain.is_some() {
+                proptest::prop_assert_eq!(&plain, &toml, "{}", fm);
+            }
+            // Each key once, no slips, and a weight that fits: plain.
+            let mut keys: Vec<_> = lines.iter().map(|l| l.0.0).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            if keys.len() == lines.len() && lines.iter().all(|l| l.1.is_empty()) && toml.is_some() {
+                proptest::prop_assert!(plain.is_some(), "{}", fm);
+            }
+        }
     }
 
     #[test]
