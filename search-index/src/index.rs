@@ -50,7 +50,8 @@ const FORMAT: u32 = 6;
 const CHECKSUM_LEN: usize = 4;
 
 /// An article with a heading structure of at least this many sections, and at least
-/// [`LONG_WORDS`] words in its sections (as the analyzers cut words), is long: a result then leads to its best matching section.
+/// [`LONG_WORDS`] words in its sections (as the analyzers cut words), is long: a result then
+/// leads to its best matching section.
 pub const LONG_SECTIONS: usize = 3;
 pub const LONG_WORDS: usize = 150;
 

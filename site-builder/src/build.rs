@@ -560,12 +560,13 @@ struct LangLink {
 // article page has a few.
 impl LinkCtx {
     fn value(&self) -> Value {
-        Values::value([
-            ("title", Value::from(self.title.as_str())),
-            ("url", Value::from(self.url.as_str())),
-            ("description", Value::from(self.description.as_deref())),
-        ])
+        link_value(&self.title, &self.url, self.description.as_deref())
     }
+}
+
+/// A link as [`LinkCtx`] has it, from its parts.
+fn link_value(title: &str, url: &str, description: Option<&str>) -> Value {
+    Values::value([("title", Value::from(title)), ("url", Value::from(url)), ("description", Value::from(description))])
 }
 
 impl LangLink {
@@ -882,11 +883,7 @@ impl<'a> Site<'a> {
         self.links[i]
             .get_or_init(|| {
                 let a = &self.p.content.articles[i];
-                Values::value([
-                    ("title", Value::from(a.title.as_str())),
-                    ("url", Value::from(self.url_of(i))),
-                    ("description", Value::from(a.meta.description.as_deref())),
-                ])
+                link_value(&a.title, &self.url_of(i), a.meta.description.as_deref())
             })
             .clone()
     }

@@ -500,6 +500,7 @@ fn plain_article_meta(fm: &str) -> Option<ArticleMeta> {
         let key_end = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))?;
         let (key, rest) = line.split_at(key_end);
         let value = rest.trim_start_matches([' ', '\t']).strip_prefix('=')?.trim_start_matches([' ', '\t']);
+        // Which key it is (each may come once), and what follows its value.
         let (k, rest) = match key {
             "title" | "description" => {
                 let (text, rest) = plain_string(value)?;
@@ -550,13 +551,6 @@ fn plain_article_meta(fm: &str) -> Option<ArticleMeta> {
                 (5, rest)
             }
             _ => return None,
-        };
-        let k = if key == "title" {
-            0
-        } else if k == 0 {
-            1
-        } else {
-            k
         };
         if std::mem::replace(&mut seen[k], true) || !rest.trim_matches([' ', '\t']).is_empty() {
             return None;
