@@ -107,6 +107,7 @@ impl SearchIndex {
             .par_iter()
             .enumerate()
             .with_min_len(64)
+            .with_max_len(256)
             .map_init(Scratch::default, |scratch, (i, a)| {
                 if !self.analyzers.contains_key(&a.lang) || !wanted(i) {
                     return Vec::new();
@@ -164,6 +165,7 @@ impl SearchIndex {
             .par_iter()
             .enumerate()
             .with_min_len(64)
+            .with_max_len(256)
             .map_init(
                 || (vec![0.0 as Score; doc_article.len()], vec![0u64; doc_article.len().div_ceil(64)]),
                 |(scores, touched), (index, query)| {

@@ -156,7 +156,7 @@ impl Content {
         };
         let files = list_faq_files(dir, &config, &mut diags);
         let parsed: Vec<(Option<Entry>, Diagnostics)> =
-            files.par_iter().map(|f| parse_file(dir, f, dates, &git_dates)).collect();
+            files.par_iter().with_max_len(crate::build::PIECE).map(|f| parse_file(dir, f, dates, &git_dates)).collect();
 
         let mut categories = Vec::new();
         let mut articles = Vec::new();
