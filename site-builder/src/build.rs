@@ -1219,7 +1219,7 @@ pub fn summary(text: &str, max: usize) -> String {
     if chars <= max {
         return head;
     }
-    let cut: String = head.chars().take(max).collect();
+    let cut = &head[..head.char_indices().nth(max).map_or(head.len(), |(i, _)| i)];
     match cut.rfind(' ') {
         Some(i) => format!("{}…", &cut[..i]),
         None => format!("{cut}…"),
