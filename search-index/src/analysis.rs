@@ -240,11 +240,15 @@ impl MemoAnalyzer {
         while let Some((from, to, ascii)) = next_word(text, at) {
             at = to;
             position += 1;
-            if !self.fold(&text[from..to], ascii) {
+            let raw = &text[from..to];
+            // A lowercase ASCII word (most are) is folded already: looked up as it is.
+            let folded = ascii && raw.len() < MAX_TOKEN_LEN && !raw.bytes().any(|c| c.is_ascii_uppercase());
+            if !folded && !self.fold(raw, ascii) {
                 f(from, to, ascii, None);
                 continue;
             }
-            let new = match self.memo.get_key_value(self.buf.as_str()) {
+            let key = if folded { raw } else { self.buf.as_str() };
+            let new = match self.memo.get_key_value(key) {
                 Some((word, (Some(id), seen))) => {
                     seen.set(seen.get().saturating_add(1));
                     let term = &self.table[*id as usize];
@@ -271,10 +275,10 @@ impl MemoAnalyzer {
             });
             let term = id.map(|id| {
                 let term = &self.table[id as usize];
-                Term { from, to, position: position - 1, word: &self.buf, term, shared: term, id, new }
+                Term { from, to, position: position - 1, word: key, term, shared: term, id, new }
             });
             f(from, to, ascii, term);
-            self.memo.insert(self.buf.clone(), (id, std::cell::Cell::new(1)));
+            self.memo.insert(key.to_owned(), (id, std::cell::Cell::new(1)));
         }
     }
 
