@@ -340,12 +340,12 @@ struct Alone {
     cpu_ms: u64,
 }
 
+/// How many fresh builds in processes of their own ([`one_build`]) each size gets.
+const ALONE_RUNS: usize = 7;
+
 /// Runs this benchmark again as a child that makes one fresh build of `content` into `out`: its
 /// peak resident memory (VmHWM: the whole process, binary and all), the build's wall time and
 /// the process's CPU time.
-/// How many fresh builds [`one_build`] makes for each size.
-const ALONE_RUNS: usize = 7;
-
 fn one_build(content: &Path, out: &Path) -> Alone {
     let exe = std::env::current_exe().expect("current exe");
     let output = std::process::Command::new(exe)
