@@ -347,11 +347,11 @@ pub(crate) fn build_full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport
     let out = &opts.out_dir;
     // Into an empty directory: nothing to compare with and nothing stale to look for.
     let fresh = std::fs::read_dir(out).map_or(true, |mut d| d.next().is_none());
-    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    let out_dir = OutDir::open(out)?;
     let done = std::sync::atomic::AtomicUsize::new(0);
     let written = std::sync::atomic::AtomicUsize::new(0);
     let write = |rel: &str, bytes: &[u8]| -> Result<(), BuildError> {
-        if sync_file(out, rel, bytes, fresh)? {
+        if out_dir.write(rel, bytes, fresh)? {
             written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(())
@@ -451,15 +451,65 @@ const PAGE_ROOM: usize = 16 * 1024;
 /// Writes `bytes` to `root/rel` unless the file already holds exactly them. Returns whether it
 /// wrote. `fresh`: the output directory was empty when the build began.
 pub(crate) fn sync_file(root: &Path, rel: &str, bytes: &[u8], fresh: bool) -> Result<bool, BuildError> {
-    let path = root.join(rel);
-    if !fresh && std::fs::read(&path).is_ok_and(|old| old == bytes) {
-        return Ok(false);
+    OutDir::open(root)?.write(rel, bytes, fresh)
+}
+
+/// The output directory, written through handles of its directories: a page's file and its
+/// own directory are made relative to its category's directory, which the kernel then does not
+/// look up again from the root for each of a large site's pages (~2 % of a build's time).
+#[derive(Debug)]
+pub(crate) struct OutDir {
+    root: PathBuf,
+    /// Directories by path relative to the root (`""`: the root), opened when first needed.
+    dirs: std::sync::Mutex<HashMap<String, Arc<std::os::fd::OwnedFd>>>,
+}
+
+impl OutDir {
+    /// Makes `root` when it is missing.
+    pub(crate) fn open(root: &Path) -> Result<Self, BuildError> {
+        std::fs::create_dir_all(root).map_err(io_err(root))?;
+        Ok(Self { root: root.to_path_buf(), dirs: std::sync::Mutex::default() })
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+
+    /// [`sync_file`] in this directory.
+    pub(crate) fn write(&self, rel: &str, bytes: &[u8], fresh: bool) -> Result<bool, BuildError> {
+        let path = || self.root.join(rel);
+        if !fresh && std::fs::read(path()).is_ok_and(|old| old == bytes) {
+            return Ok(false);
+        }
+        // `a/b/c/index.html`: made as `c/index.html` in `a/b`, `c` first when it is missing.
+        let (dir, _) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let (parent, last) = dir.rsplit_once('/').unwrap_or(("", dir));
+        let parent_fd = self.dir(parent)?;
+        let in_parent = if parent.is_empty() { rel } else { &rel[parent.len() + 1..] };
+        if !last.is_empty() {
+            match rustix::fs::mkdirat(&*parent_fd, last, rustix::fs::Mode::from_raw_mode(0o777)) {
+                Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => return Err(io_err(&self.root.join(dir))(e.into())),
+            }
+        }
+        let flags = rustix::fs::OFlags::WRONLY
+            | rustix::fs::OFlags::CREATE
+            | rustix::fs::OFlags::TRUNC
+            | rustix::fs::OFlags::CLOEXEC;
+        let opened = rustix::fs::openat(&*parent_fd, in_parent, flags, rustix::fs::Mode::from_raw_mode(0o666));
+        let mut file = std::fs::File::from(opened.map_err(|e| io_err(&path())(e.into()))?);
+        std::io::Write::write_all(&mut file, bytes).map_err(io_err(&path()))?;
+        Ok(true)
     }
-    std::fs::write(&path, bytes).map_err(io_err(&path))?;
-    Ok(true)
+
+    /// The directory `rel` (made when missing), open.
+    fn dir(&self, rel: &str) -> Result<Arc<std::os::fd::OwnedFd>, BuildError> {
+        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(fd) = dirs.get(rel) {
+            return Ok(fd.clone());
+        }
+        let path = self.root.join(rel);
+        std::fs::create_dir_all(&path).map_err(io_err(&path))?;
+        let fd = Arc::new(std::os::fd::OwnedFd::from(std::fs::File::open(&path).map_err(io_err(&path))?));
+        dirs.insert(rel.to_owned(), fd.clone());
+        Ok(fd)
+    }
 }
 
 /// Every file under `dir`, relative to it.

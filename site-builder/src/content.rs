@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -239,6 +240,7 @@ impl Content {
         };
         let f = FaqFile {
             path: self.dir.join(rel),
+            dir: None,
             rel: rel.to_owned(),
             lang: lang.to_owned(),
             category: category.to_owned(),
@@ -263,6 +265,9 @@ enum Entry {
 
 struct FaqFile {
     path: PathBuf,
+    /// Its directory, open: the file is opened relative to it (the kernel looks up one name
+    /// instead of the whole path again for each of a large site's files).
+    dir: Option<Arc<std::os::fd::OwnedFd>>,
     rel: String,
     lang: String,
     category: String,
@@ -323,6 +328,7 @@ fn list_faq_files(dir: &Path, config: &HelpdeskConfig, diags: &mut Diagnostics) 
 fn list_category(lang: String, category: String, cat_path: &Path) -> (Vec<FaqFile>, Diagnostics) {
     let mut out = Vec::new();
     let mut diags = Diagnostics::default();
+    let dir = std::fs::File::open(cat_path).ok().map(|d| Arc::new(std::os::fd::OwnedFd::from(d)));
     for (file, is_dir) in read_dir_sorted(cat_path).unwrap_or_default() {
         let name = file_name(&file);
         if name.starts_with('.') {
@@ -339,6 +345,7 @@ fn list_category(lang: String, category: String, cat_path: &Path) -> (Vec<FaqFil
         out.push(FaqFile {
             rel: format!("faq/{lang}/{category}/{name}"),
             path: file,
+            dir: dir.clone(),
             lang: lang.clone(),
             category: category.clone(),
             file_name: name,
@@ -383,9 +390,18 @@ fn parse_file(dir: &Path, f: &FaqFile, dates: Dates, git: &HashMap<String, Naive
     // The file's size and modification time come with the open file (no second look-up of
     // its path).
     // A problem: its line (0: the file as a whole) and what it is.
-    let read = |path: &Path| -> Result<(String, Option<std::time::SystemTime>), (usize, String)> {
+    let read = |f: &FaqFile| -> Result<(String, Option<std::time::SystemTime>), (usize, String)> {
         let cannot = |e: std::io::Error| (0, format!("cannot read: {e}"));
-        let mut file = std::fs::File::open(path).map_err(cannot)?;
+        let mut file = match &f.dir {
+            Some(dir) => {
+                let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
+                std::fs::File::from(
+                    rustix::fs::openat(&**dir, f.file_name.as_str(), flags, rustix::fs::Mode::empty())
+                        .map_err(|e| cannot(e.into()))?,
+                )
+            }
+            None => std::fs::File::open(&f.path).map_err(cannot)?,
+        };
         let meta = file.metadata().map_err(cannot)?;
         // Read through `take`, which does not ask the file its size and position again (a
         // `File` does, two more system calls per file).
@@ -401,7 +417,7 @@ fn parse_file(dir: &Path, f: &FaqFile, dates: Dates, git: &HashMap<String, Naive
         })?;
         Ok((text, meta.modified().ok()))
     };
-    let (text, modified) = match read(&f.path) {
+    let (text, modified) = match read(f) {
         Ok(t) => t,
         Err((line, msg)) => {
             diags.push(Diagnostic::new(&display, line, msg));
