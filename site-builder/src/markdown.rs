@@ -66,7 +66,9 @@ pub fn render(source: &Source, links: &LinkTable) -> Rendered {
     let mut has_raw_html = false;
     // Open heading: (index of its Start event in `events`, level, collected text).
     let mut heading: Option<(usize, HeadingLevel, String)> = None;
-    let mut section = (String::new(), String::new(), String::new());
+    // A section's text is given the room of the rest of the body at once, and what it did not
+    // use back when it ends (in place): grown a doubling at a time, it was copied over and over.
+    let mut section = (String::new(), String::new(), String::with_capacity(body.len()));
 
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let event = match event {
@@ -95,8 +97,9 @@ pub fn render(source: &Source, links: &LinkTable) -> Rendered {
                     if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
                         out.toc.push(TocEntry { level: level as u8, id: id.clone(), title: title.clone() });
                         end_words(&mut section.2);
+                        section.2.shrink_to_fit();
                         out.sections.push(std::mem::take(&mut section));
-                        section = (id.clone(), title, String::new());
+                        section = (id.clone(), title, String::with_capacity(body.len().saturating_sub(range.end)));
                     }
                     events.push(Event::Html(CowStr::from(format!(
                         "<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>"
