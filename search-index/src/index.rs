@@ -461,7 +461,7 @@ fn build_inner(
                     let dir = RamDirectory::create();
                     let mut writer =
                         index.single_segment_index_writer::<TantivyDocument>(dir.clone(), BUDGET / halves)?;
-                    let mut verbs = VerbTerms::default();
+                    let mut scratch = DocScratch::default();
                     for (j, (a, (s, read))) in articles.iter().zip(read).enumerate() {
                         let table = &tables[*s][a.lang.as_str()];
                         let id = (first + j) as u64;
@@ -472,7 +472,7 @@ fn build_inner(
                             read,
                             table,
                             compounds.get(&a.lang),
-                            &mut verbs,
+                            &mut scratch,
                         ))?;
                     }
                     Ok((writer.finalize()?, dir))
@@ -1080,13 +1080,26 @@ impl TermTable {
 /// of its forms the vocabulary has (see [`document`]).
 pub(crate) type VerbTerms = HashMap<&'static str, HashMap<String, String, FxBuildHasher>, FxBuildHasher>;
 
+/// What [`document`] keeps from one document to the next of a writer.
+#[derive(Debug, Default)]
+pub(crate) struct DocScratch {
+    pub(crate) verbs: VerbTerms,
+    /// A bit per word of the term table and group of parts fields (title and tags, the rest):
+    /// whether the document's parts have the word's parts already. Cleared after each document.
+    seen: Vec<u64>,
+    /// The bits set in `seen`.
+    set: Vec<usize>,
+}
+
 /// The tantivy document of one article, once the vocabulary is complete (`compounds`: its
 /// language's; `None` when the language has no words at all), from what [`analyse`] read of
 /// it with the analyzer whose terms `table` has.
 ///
 /// The terms of each searchable text become the field's terms (as the `terms` tokenizer reads
 /// them back), and in Dutch the verbs before a particle (`logt ... in`) become the terms of
-/// the verb's other forms too.
+/// the verb's other forms too. The parts of a compound go into the parts fields once per
+/// article, however often it has the compound: a part says what an article is about, not how
+/// much (and a long text of compounds is not written three times over into the index).
 pub(crate) fn document(
     f: &Fields,
     id: u64,
@@ -1094,11 +1107,15 @@ pub(crate) fn document(
     read: &Analysed,
     table: &TermTable,
     compounds: Option<&Compounds>,
-    verbs: &mut VerbTerms,
+    scratch: &mut DocScratch,
 ) -> TantivyDocument {
     let mut d = TantivyDocument::default();
     // The terms of the parts of the compounds of the title and tags, and of the other texts.
     let (mut title_parts, mut parts) = (String::new(), String::new());
+    let bits = 2 * table.terms.len();
+    if scratch.seen.len() * 64 < bits {
+        scratch.seen.resize(bits.div_ceil(64), 0);
+    }
     // Per field, the terms of its separated verbs (their parts are not looked for).
     let mut verb_terms: Vec<(tantivy::schema::Field, String)> = Vec::new();
     let mut from = 0;
@@ -1113,23 +1130,36 @@ pub(crate) fn document(
         let mut size = 0;
         each_piece(a, part, |piece| size += piece.len() + 1);
         let mut terms = String::with_capacity(size);
-        let parts = if matches!(part, Part::Title | Part::Tags) { &mut title_parts } else { &mut parts };
+        let group = usize::from(matches!(part, Part::Title | Part::Tags));
+        let parts = if group == 1 { &mut title_parts } else { &mut parts };
         for &n in &read.ids[from..read.ends[k]] {
-            terms.push_str(&table.terms[n as usize]);
+            let n = n as usize;
+            terms.push_str(&table.terms[n]);
             terms.push(TERM_SEP);
-            parts.push_str(&table.parts[n as usize]);
+            if !table.parts[n].is_empty() {
+                let bit = 2 * n + group;
+                let (word, mask) = (&mut scratch.seen[bit / 64], 1u64 << (bit % 64));
+                if *word & mask == 0 {
+                    *word |= mask;
+                    scratch.set.push(bit);
+                    parts.push_str(&table.parts[n]);
+                }
+            }
         }
         from = read.ends[k];
         d.add_text(field, terms);
         if let Some(c) = compounds {
             let mut separated = String::new();
             for (_, verb, particle) in read.verbs.iter().filter(|v| v.0 == k) {
-                separated.push_str(c.separated_terms(verbs, &read.verb_text[verb.clone()], particle));
+                separated.push_str(c.separated_terms(&mut scratch.verbs, &read.verb_text[verb.clone()], particle));
             }
             if !separated.is_empty() {
                 verb_terms.push((field, separated));
             }
         }
+    }
+    for bit in scratch.set.drain(..) {
+        scratch.seen[bit / 64] &= !(1u64 << (bit % 64));
     }
     let body = a.sections.iter().map(|s| s.text.len()).sum::<usize>();
     let mut stored = String::with_capacity(body + 256);
@@ -1598,5 +1628,53 @@ mod tests {
             assert_eq!(q(b), q(a), "query of article {i}");
         }
         assert!(before.iter().filter(|r| r.floor > 0.0).count() > n / 2, "most lists are scored");
+    }
+
+    /// The parts of a compound are indexed once per article and group of parts fields,
+    /// however often the article has it; the word itself as often as it occurs.
+    #[test]
+    fn a_compound_said_often_gives_its_parts_once() {
+        let article = |i: usize, title: &str, text: &str| Article {
+            lang: "nl".into(),
+            category: "c".into(),
+            category_title: "C".into(),
+            url: format!("/nl/c/a{i}/"),
+            title: title.into(),
+            description: None,
+            tags: vec![],
+            sections: vec![Section { text: text.into(), ..Section::default() }],
+        };
+        let articles = vec![
+            article(0, "Klantenkaart", "De klantenkaart, een klantenkaart en nog een klantenkaart of klantenkaarten."),
+            article(1, "Klanten", "Klanten van de helpdesk."),
+            article(2, "Kaart", "Een kaart tonen."),
+        ];
+        let built = build(&articles).expect("build");
+        let (_, fields) = Fields::schema();
+        let term = |word: &str| crate::analysis::terms("nl", word).pop().expect("a term");
+        use tantivy::{DocSet as _, postings::Postings as _};
+        let freqs = |field: tantivy::schema::Field, word: &str| -> Vec<(u32, u32)> {
+            let mut found = Vec::new();
+            for segment in built.index.searcher.segment_readers() {
+                let inverted = segment.inverted_index(field).expect("inverted index");
+                let t = tantivy::Term::from_field_text(field, &term(word));
+                if let Some(mut p) =
+                    inverted.read_postings(&t, tantivy::schema::IndexRecordOption::WithFreqs).expect("postings")
+                {
+                    while p.doc() != tantivy::TERMINATED {
+                        found.push((p.doc(), p.term_freq()));
+                        p.advance();
+                    }
+                }
+            }
+            found
+        };
+        assert_eq!(freqs(fields.body, "klantenkaart"), vec![(0, 4)], "the word, each time");
+        assert_eq!(freqs(fields.parts, "kaart"), vec![(0, 1)], "its part, once");
+        assert_eq!(freqs(fields.parts, "klanten"), vec![(0, 1)]);
+        assert_eq!(freqs(fields.title_parts, "kaart"), vec![(0, 1)], "the title's parts apart");
+        // Still found by a part.
+        let found = built.index.search(&SearchRequest::new("kaart")).expect("search");
+        assert!(found.results.iter().any(|h| h.url == "/nl/c/a0/"), "found by its part");
     }
 }

@@ -35,7 +35,7 @@ pub struct Updater {
     /// Per article, its own fingerprint.
     prints: Vec<u64>,
     /// What each (verb, particle) written apart became (see `document`).
-    verbs: crate::index::VerbTerms,
+    scratch: crate::index::DocScratch,
     updated: bool,
 }
 
@@ -50,7 +50,7 @@ impl Updater {
         let writer = kept.index.writer_with_num_threads(1, WRITER_MEMORY)?;
         // Merges happen here, when asked, so that a packed index never misses a file.
         writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-        Ok(Updater { kept, writer, prints, verbs: Default::default(), updated: false })
+        Ok(Updater { kept, writer, prints, scratch: Default::default(), updated: false })
     }
 
     /// Replaces article `n` (its position in the articles the index was built from) by `a`,
@@ -119,7 +119,7 @@ impl Updater {
             }
         }
         let table = TermTable::new(&an, Some(c));
-        let doc = document(&k.fields, n as u64, a, &read, &table, Some(c), &mut self.verbs);
+        let doc = document(&k.fields, n as u64, a, &read, &table, Some(c), &mut self.scratch);
         self.writer.delete_term(Term::from_field_text(k.fields.url, &old_url));
         self.writer.add_document(doc)?;
         self.writer.commit()?;
