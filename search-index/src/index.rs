@@ -1084,8 +1084,8 @@ pub(crate) type VerbTerms = HashMap<&'static str, HashMap<String, String, FxBuil
 #[derive(Debug, Default)]
 pub(crate) struct DocScratch {
     pub(crate) verbs: VerbTerms,
-    /// A bit per word of the term table and group of parts fields (title and tags, the rest):
-    /// whether the document's parts have the word's parts already. Cleared after each document.
+    /// A bit per term of the term table and group of parts fields (title and tags, the rest):
+    /// whether the document's parts have that term's parts already. Cleared after each document.
     seen: Vec<u64>,
     /// The bits set in `seen`.
     set: Vec<usize>,

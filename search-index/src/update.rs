@@ -34,7 +34,8 @@ pub struct Updater {
     writer: IndexWriter<TantivyDocument>,
     /// Per article, its own fingerprint.
     prints: Vec<u64>,
-    /// What each (verb, particle) written apart became (see `document`).
+    /// What `document` keeps between documents: what each (verb, particle) written apart
+    /// became, and room to mark a document's compound parts.
     scratch: crate::index::DocScratch,
     updated: bool,
 }
